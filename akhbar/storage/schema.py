@@ -1,0 +1,127 @@
+"""The relational schema, shared by SQLite and PostgreSQL.
+
+Alembic migrations (storage/migrations) create exactly these tables;
+tests check that the migrated database matches this metadata.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (
+    Boolean,
+    Column,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    MetaData,
+    String,
+    Table,
+    Text,
+    UniqueConstraint,
+)
+from sqlalchemy.types import TypeDecorator
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in, aware UTC datetimes out, on every backend
+    (SQLite has no time zones; storing naive UTC keeps ordering right)."""
+
+    impl = DateTime
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc).replace(tzinfo=None)
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if isinstance(value, str):  # defensive: raw SQLite text
+            value = datetime.fromisoformat(value)
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+metadata = MetaData(
+    naming_convention={
+        "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+        "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+        "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+        "pk": "pk_%(table_name)s",
+    }
+)
+
+sources = Table(
+    "sources",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("url", Text, nullable=False, unique=True),
+    Column("name", Text, nullable=False, default=""),
+    Column("lang", String(16)),
+    Column("country", String(8)),
+    Column("homepage", Text),
+    Column("section", String(32)),
+    Column("status", String(16), nullable=False, default="active"),
+    Column("etag", Text),
+    Column("last_modified", Text),
+    Column("last_polled_at", UTCDateTime),
+    Column("last_ok_at", UTCDateTime),
+    Column("last_status", Integer),
+    Column("last_error", Text),
+    Column("error_count", Integer, nullable=False, default=0),
+    Column("next_poll_at", UTCDateTime),
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+articles = Table(
+    "articles",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False),
+    Column("guid", Text),
+    Column("url", Text, nullable=False),
+    # canonical URL folded for identity (scheme, tracking params, fragment)
+    Column("url_key", Text, nullable=False, unique=True),
+    Column("canonical_url", Text),
+    Column("title", Text, nullable=False),
+    Column("author", Text),
+    Column("summary", Text, nullable=False, default=""),
+    Column("text", Text, nullable=False, default=""),
+    Column("html", Text, nullable=False, default=""),
+    Column("image", Text),
+    Column("published_at", UTCDateTime, nullable=False),
+    Column("fetched_at", UTCDateTime, nullable=False),
+    Column("lang", String(16)),
+    Column("section", String(32)),
+    Column("content_hash", String(64), nullable=False, default=""),
+    Column("extracted", Boolean, nullable=False, default=False),
+    UniqueConstraint("source_id", "guid"),
+    Index(None, "published_at", "id"),
+    Index(None, "source_id", "published_at", "id"),
+    Index(None, "section", "published_at", "id"),
+)
+
+tags = Table(
+    "tags",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("name", Text, nullable=False),  # display form, first spelling seen
+    Column("key", Text, nullable=False, unique=True),  # hashtag_key(name)
+    Column("created_at", UTCDateTime, nullable=False),
+)
+
+article_tags = Table(
+    "article_tags",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
+    # copied from the article so a tag page is one index range scan
+    Column("published_at", UTCDateTime, nullable=False),
+    Index(None, "tag_id", "published_at", "article_id"),
+)

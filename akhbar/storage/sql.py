@@ -1,0 +1,360 @@
+"""SQLAlchemy Core implementation of Storage, for SQLite and PostgreSQL.
+
+The two backends share every query; they differ in connection set-up and
+in their INSERT .. ON CONFLICT dialect, which the subclasses provide.
+"""
+
+from __future__ import annotations
+
+import base64
+import logging
+from datetime import datetime, timezone
+from typing import Iterable
+
+from sqlalchemy import and_, create_engine, event, func, select, tuple_
+from sqlalchemy.engine import Engine
+
+from akhbar.models import Article, Source
+from akhbar.storage import schema as s
+from akhbar.storage.base import Page, PollResult, Storage, Tag
+from akhbar.storage.migrate import upgrade
+
+log = logging.getLogger(__name__)
+
+_SOURCE_FIELDS = [c.name for c in s.sources.columns if c.name != "created_at"]
+
+
+def _now() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+def encode_cursor(published: datetime, article_id: int) -> str:
+    raw = f"{published.astimezone(timezone.utc).isoformat()}|{article_id}"
+    return base64.urlsafe_b64encode(raw.encode()).decode().rstrip("=")
+
+
+def decode_cursor(cursor: str) -> tuple[datetime, int]:
+    """Raise ValueError on anything that is not one of our cursors."""
+    try:
+        pad = "=" * (-len(cursor) % 4)
+        raw = base64.urlsafe_b64decode(cursor + pad).decode()
+        when, _, ident = raw.partition("|")
+        dt = datetime.fromisoformat(when)
+        if dt.tzinfo is None:
+            raise ValueError("naive")
+        return dt, int(ident)
+    except Exception as exc:
+        raise ValueError(f"invalid cursor {cursor!r}") from exc
+
+
+class SQLStorage(Storage):
+    dialect_insert = None  # set by subclasses
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+
+    # -- lifecycle -----------------------------------------------------
+    def migrate(self) -> None:
+        upgrade(self.engine)
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    # -- sources -------------------------------------------------------
+    @staticmethod
+    def _source(row) -> Source:
+        m = row._mapping
+        src = Source(**{k: m[k] for k in _SOURCE_FIELDS})
+        if "article_count" in m:
+            src.article_count = m["article_count"] or 0
+        return src
+
+    def add_source(self, source: Source) -> Source:
+        values = {k: getattr(source, k) for k in ("url", "name", "lang", "country", "homepage", "section")}
+        values["name"] = values["name"] or source.url
+        values.update(status=source.status or "active", error_count=0, created_at=_now())
+        with self.engine.begin() as conn:
+            conn.execute(self.dialect_insert(s.sources).values(**values).on_conflict_do_nothing())
+            row = conn.execute(select(s.sources).where(s.sources.c.url == source.url)).one()
+        return self._source(row)
+
+    def get_source(self, source_id: int) -> Source | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.sources).where(s.sources.c.id == source_id)).first()
+        return self._source(row) if row else None
+
+    def get_source_by_url(self, url: str) -> Source | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.sources).where(s.sources.c.url == url)).first()
+        return self._source(row) if row else None
+
+    def list_sources(self, status: str | None = None) -> list[Source]:
+        counts = (
+            select(s.articles.c.source_id, func.count().label("n"))
+            .group_by(s.articles.c.source_id)
+            .subquery()
+        )
+        q = (
+            select(s.sources, counts.c.n.label("article_count"))
+            .outerjoin(counts, counts.c.source_id == s.sources.c.id)
+            .order_by(s.sources.c.id)
+        )
+        if status:
+            q = q.where(s.sources.c.status == status)
+        with self.engine.connect() as conn:
+            return [self._source(r) for r in conn.execute(q)]
+
+    def set_source_status(self, source_id: int, status: str) -> bool:
+        if status not in ("active", "paused"):
+            raise ValueError(f"unknown status {status!r}")
+        with self.engine.begin() as conn:
+            res = conn.execute(s.sources.update().where(s.sources.c.id == source_id).values(status=status))
+        return res.rowcount > 0
+
+    def remove_source(self, source_id: int) -> bool:
+        with self.engine.begin() as conn:
+            ids = select(s.articles.c.id).where(s.articles.c.source_id == source_id)
+            conn.execute(s.article_tags.delete().where(s.article_tags.c.article_id.in_(ids)))
+            conn.execute(s.articles.delete().where(s.articles.c.source_id == source_id))
+            res = conn.execute(s.sources.delete().where(s.sources.c.id == source_id))
+        return res.rowcount > 0
+
+    def record_poll(self, source_id: int, result: PollResult) -> None:
+        now = _now()
+        values = dict(last_polled_at=now, last_status=result.status, next_poll_at=result.next_poll_at)
+        if result.ok:
+            values.update(last_ok_at=now, last_error=None, error_count=0)
+            # keep validators from a 304 answer that omitted them
+            if result.etag is not None:
+                values["etag"] = result.etag
+            if result.last_modified is not None:
+                values["last_modified"] = result.last_modified
+        else:
+            values.update(last_error=result.error, error_count=s.sources.c.error_count + 1)
+        with self.engine.begin() as conn:
+            conn.execute(s.sources.update().where(s.sources.c.id == source_id).values(**values))
+
+    # -- articles ------------------------------------------------------
+    def known_articles(self, source_id: int, url_keys: Iterable[str], guids: Iterable[str]) -> set[str]:
+        url_keys, guids = list(url_keys), [g for g in guids if g]
+        known: set[str] = set()
+        with self.engine.connect() as conn:
+            for i in range(0, len(url_keys), 500):
+                chunk = url_keys[i : i + 500]
+                known.update(conn.scalars(select(s.articles.c.url_key).where(s.articles.c.url_key.in_(chunk))))
+            for i in range(0, len(guids), 500):
+                chunk = guids[i : i + 500]
+                known.update(
+                    conn.scalars(
+                        select(s.articles.c.guid).where(
+                            and_(s.articles.c.source_id == source_id, s.articles.c.guid.in_(chunk))
+                        )
+                    )
+                )
+        return known
+
+    def save_article(self, article: Article) -> tuple[int, bool]:
+        if article.source_id is None:
+            raise ValueError("article has no source_id")
+        now = _now()
+        values = dict(
+            source_id=article.source_id,
+            guid=article.guid,
+            url=article.url,
+            url_key=article.url_key,
+            canonical_url=article.canonical_url,
+            title=article.title,
+            author=article.author,
+            summary=article.summary or "",
+            text=article.text or "",
+            html=article.html or "",
+            image=article.image,
+            published_at=article.published or now,
+            fetched_at=article.fetched or now,
+            lang=article.lang,
+            section=article.section,
+            content_hash=article.content_hash or "",
+            extracted=bool(article.extracted),
+        )
+        # One transaction: the article and its tags land together or not at all.
+        with self.engine.begin() as conn:
+            stmt = self.dialect_insert(s.articles).values(**values).on_conflict_do_nothing()
+            new_id = conn.execute(stmt.returning(s.articles.c.id)).scalar()
+            if new_id is None:
+                cond = s.articles.c.url_key == article.url_key
+                if article.guid:
+                    cond = cond | and_(
+                        s.articles.c.source_id == article.source_id, s.articles.c.guid == article.guid
+                    )
+                existing = conn.execute(select(s.articles.c.id).where(cond).limit(1)).scalar()
+                return existing, False
+            self._attach_tags(conn, new_id, values["published_at"], article.tags)
+        return new_id, True
+
+    def _attach_tags(self, conn, article_id: int, published: datetime, names: list[str]) -> None:
+        from akhbar.text.hashtags import hashtag_key
+
+        by_key: dict[str, str] = {}
+        for name in names or ():
+            by_key.setdefault(hashtag_key(name), name)
+        if not by_key:
+            return
+        now = _now()
+        conn.execute(
+            self.dialect_insert(s.tags)
+            .values([dict(name=n, key=k, created_at=now) for k, n in by_key.items()])
+            .on_conflict_do_nothing()
+        )
+        ids = conn.scalars(select(s.tags.c.id).where(s.tags.c.key.in_(list(by_key)))).all()
+        conn.execute(
+            self.dialect_insert(s.article_tags)
+            .values([dict(article_id=article_id, tag_id=t, published_at=published) for t in ids])
+            .on_conflict_do_nothing()
+        )
+
+    def _article_query(self):
+        return select(
+            s.articles,
+            s.sources.c.name.label("source_name"),
+        ).join(s.sources, s.sources.c.id == s.articles.c.source_id)
+
+    def _articles_from_rows(self, conn, rows) -> list[Article]:
+        out = []
+        for r in rows:
+            m = r._mapping
+            out.append(
+                Article(
+                    id=m["id"],
+                    url=m["url"],
+                    url_key=m["url_key"],
+                    title=m["title"],
+                    source_id=m["source_id"],
+                    guid=m["guid"],
+                    canonical_url=m["canonical_url"],
+                    author=m["author"],
+                    summary=m["summary"],
+                    text=m["text"],
+                    html=m["html"],
+                    image=m["image"],
+                    published=m["published_at"],
+                    fetched=m["fetched_at"],
+                    lang=m["lang"],
+                    section=m["section"],
+                    content_hash=m["content_hash"],
+                    extracted=m["extracted"],
+                    source_name=m["source_name"],
+                )
+            )
+        if out:
+            tag_rows = conn.execute(
+                select(s.article_tags.c.article_id, s.tags.c.name)
+                .join(s.tags, s.tags.c.id == s.article_tags.c.tag_id)
+                .where(s.article_tags.c.article_id.in_([a.id for a in out]))
+                .order_by(s.article_tags.c.article_id, s.tags.c.id)
+            )
+            by_id = {a.id: a for a in out}
+            for aid, name in tag_rows:
+                by_id[aid].tags.append(name)
+        return out
+
+    def get_article(self, article_id: int) -> Article | None:
+        with self.engine.connect() as conn:
+            rows = conn.execute(self._article_query().where(s.articles.c.id == article_id)).all()
+            found = self._articles_from_rows(conn, rows)
+        return found[0] if found else None
+
+    def list_articles(
+        self,
+        *,
+        limit: int = 20,
+        cursor: str | None = None,
+        source_id: int | None = None,
+        tag_key: str | None = None,
+        section: str | None = None,
+    ) -> Page:
+        limit = max(1, min(int(limit), 100))
+        a = s.articles
+        if tag_key is not None:
+            # Walk the tag's own (tag_id, published_at, article_id) index.
+            at = s.article_tags
+            tag_id = select(s.tags.c.id).where(s.tags.c.key == tag_key).scalar_subquery()
+            order_cols = (at.c.published_at, at.c.article_id)
+            q = self._article_query().join(at, at.c.article_id == a.c.id).where(at.c.tag_id == tag_id)
+        else:
+            order_cols = (a.c.published_at, a.c.id)
+            q = self._article_query()
+        if source_id is not None:
+            q = q.where(a.c.source_id == source_id)
+        if section is not None:
+            q = q.where(a.c.section == section)
+        if cursor:
+            when, ident = decode_cursor(cursor)
+            q = q.where(tuple_(*order_cols) < tuple_(when.replace(tzinfo=None), ident))
+        q = q.order_by(order_cols[0].desc(), order_cols[1].desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+            items = self._articles_from_rows(conn, rows[:limit])
+        nxt = encode_cursor(items[-1].published, items[-1].id) if len(rows) > limit else None
+        return Page(items, nxt)
+
+    def count_articles(self, source_id: int | None = None) -> int:
+        q = select(func.count()).select_from(s.articles)
+        if source_id is not None:
+            q = q.where(s.articles.c.source_id == source_id)
+        with self.engine.connect() as conn:
+            return conn.execute(q).scalar_one()
+
+    # -- tags ----------------------------------------------------------
+    def get_tag(self, key: str) -> Tag | None:
+        with self.engine.connect() as conn:
+            row = conn.execute(select(s.tags).where(s.tags.c.key == key)).first()
+            if not row:
+                return None
+            n = conn.execute(
+                select(func.count()).select_from(s.article_tags).where(s.article_tags.c.tag_id == row.id)
+            ).scalar_one()
+        return Tag(row.id, row.name, row.key, n)
+
+    def top_tags(self, limit: int = 20, since: datetime | None = None) -> list[Tag]:
+        at = s.article_tags
+        q = (
+            select(s.tags.c.id, s.tags.c.name, s.tags.c.key, func.count().label("n"))
+            .join(at, at.c.tag_id == s.tags.c.id)
+            .group_by(s.tags.c.id, s.tags.c.name, s.tags.c.key)
+            .order_by(func.count().desc(), s.tags.c.id)
+            .limit(limit)
+        )
+        if since is not None:
+            q = q.where(at.c.published_at >= since.astimezone(timezone.utc).replace(tzinfo=None))
+        with self.engine.connect() as conn:
+            return [Tag(r.id, r.name, r.key, r.n) for r in conn.execute(q)]
+
+
+class SQLiteStorage(SQLStorage):
+    from sqlalchemy.dialects.sqlite import insert as dialect_insert
+
+    dialect_insert = staticmethod(dialect_insert)
+
+    def __init__(self, url: str):
+        engine = create_engine(url, connect_args={"check_same_thread": False, "timeout": 30})
+
+        @event.listens_for(engine, "connect")
+        def _pragmas(dbapi_conn, _record):
+            cur = dbapi_conn.cursor()
+            # WAL lets the web server read while the crawler writes.
+            cur.execute("PRAGMA journal_mode=WAL")
+            cur.execute("PRAGMA synchronous=NORMAL")
+            cur.execute("PRAGMA foreign_keys=ON")
+            cur.execute("PRAGMA busy_timeout=30000")
+            cur.close()
+
+        super().__init__(engine)
+
+
+class PostgresStorage(SQLStorage):
+    from sqlalchemy.dialects.postgresql import insert as dialect_insert
+
+    dialect_insert = staticmethod(dialect_insert)
+
+    def __init__(self, url: str):
+        super().__init__(create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10))

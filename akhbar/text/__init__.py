@@ -1,0 +1,1 @@
+"""Text analysis: normalization, language, hashtags (pure functions)."""
