@@ -1,0 +1,318 @@
+"""The `akhbar` command line."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import sys
+from dataclasses import asdict
+from pathlib import Path
+
+import click
+
+from akhbar.config import Settings, load_settings
+from akhbar.models import Source
+
+
+def _settings(ctx: click.Context) -> Settings:
+    return ctx.obj["settings"]
+
+
+def _storage(ctx: click.Context):
+    from akhbar.storage import open_storage
+
+    if "storage" not in ctx.obj:
+        ctx.obj["storage"] = open_storage(_settings(ctx).database_url)
+        ctx.call_on_close(ctx.obj["storage"].close)
+    return ctx.obj["storage"]
+
+
+@click.group()
+@click.option("--database-url", envvar="AKHBAR_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in ./data).")
+@click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
+@click.pass_context
+def main(ctx: click.Context, database_url: str | None, verbose: int) -> None:
+    """akhbar (أخبار): a news aggregator for the Arabic-speaking world."""
+    level = os.environ.get("AKHBAR_LOG_LEVEL") or ("DEBUG" if verbose > 1 else "INFO" if verbose else "WARNING")
+    logging.basicConfig(level=level, format="%(asctime)s %(levelname)s %(name)s: %(message)s", stream=sys.stderr)
+    overrides = {"database_url": database_url} if database_url else {}
+    ctx.ensure_object(dict)
+    ctx.obj["settings"] = load_settings(**overrides)
+
+
+@main.command()
+@click.option("--defaults/--no-defaults", default=True, help="Add the shipped source list to an empty database.")
+@click.pass_context
+def init(ctx: click.Context, defaults: bool) -> None:
+    """Create or migrate the database; add the default sources if there are none."""
+    store = _storage(ctx)  # opening migrates
+    added = 0
+    if defaults and not store.list_sources():
+        from akhbar.sources import import_sources, load_default_sources
+
+        added, _ = import_sources(store, load_default_sources())
+    click.echo(f"database ready at {_settings(ctx).database_url}" + (f"; {added} default sources added" if added else ""))
+
+
+# -- sources -----------------------------------------------------------
+@main.group()
+def sources() -> None:
+    """Add, list, pause, resume and remove sources; OPML in and out."""
+
+
+def _find_source(store, ref: str) -> Source:
+    src = store.get_source(int(ref)) if ref.isdigit() else store.get_source_by_url(ref)
+    if src is None:
+        raise click.ClickException(f"no source {ref!r} (give its id or feed URL; see `akhbar sources list`)")
+    return src
+
+
+@sources.command("add")
+@click.argument("feed_url")
+@click.option("--name", default="", help="Display name (default: the URL).")
+@click.option("--lang", default=None, help="Language hint: ar, fr, en ...")
+@click.option("--country", default=None, help="ISO country code of the outlet.")
+@click.option("--homepage", default=None)
+@click.option("--section", default=None, help="Section slug for everything this source publishes.")
+@click.pass_context
+def sources_add(ctx, feed_url, name, lang, country, homepage, section) -> None:
+    """Follow FEED_URL."""
+    if not feed_url.startswith(("http://", "https://")):
+        raise click.BadParameter("the feed URL must start with http:// or https://", param_hint="FEED_URL")
+    store = _storage(ctx)
+    existed = store.get_source_by_url(feed_url) is not None
+    src = store.add_source(Source(url=feed_url, name=name, lang=lang, country=country, homepage=homepage, section=section))
+    click.echo(f"{'already following' if existed else 'added'} source {src.id}: {src.name} <{src.url}>")
+
+
+@sources.command("list")
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per line.")
+@click.pass_context
+def sources_list(ctx, as_json: bool) -> None:
+    """List sources with their status and article counts."""
+    for s in _storage(ctx).list_sources():
+        if as_json:
+            click.echo(json.dumps(asdict(s), default=str, ensure_ascii=False))
+        else:
+            state = s.status + (f", failing: {s.last_error}" if s.last_error else "")
+            click.echo(f"{s.id:>4}  {s.name}  <{s.url}>  [{s.lang or '?'}] {s.article_count} articles ({state})")
+
+
+@sources.command("pause")
+@click.argument("ref")
+@click.pass_context
+def sources_pause(ctx, ref: str) -> None:
+    """Stop polling a source (id or URL); its articles stay."""
+    store = _storage(ctx)
+    src = _find_source(store, ref)
+    store.set_source_status(src.id, "paused")
+    click.echo(f"paused source {src.id}: {src.name}")
+
+
+@sources.command("resume")
+@click.argument("ref")
+@click.pass_context
+def sources_resume(ctx, ref: str) -> None:
+    """Resume polling a paused source."""
+    store = _storage(ctx)
+    src = _find_source(store, ref)
+    store.set_source_status(src.id, "active")
+    click.echo(f"resumed source {src.id}: {src.name}")
+
+
+@sources.command("remove")
+@click.argument("ref")
+@click.option("--yes", is_flag=True, help="Do not ask for confirmation.")
+@click.pass_context
+def sources_remove(ctx, ref: str, yes: bool) -> None:
+    """Stop following a source and delete its articles."""
+    store = _storage(ctx)
+    src = _find_source(store, ref)
+    n = store.count_articles(src.id)
+    if not yes:
+        click.confirm(f"remove {src.name} and its {n} articles?", abort=True)
+    store.remove_source(src.id)
+    click.echo(f"removed source {src.id}: {src.name} ({n} articles deleted)")
+
+
+@sources.command("import-opml")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.pass_context
+def sources_import_opml(ctx, path: Path) -> None:
+    """Follow every feed listed in an OPML file."""
+    from akhbar.sources import OPMLError, import_sources, parse_opml
+
+    try:
+        found = parse_opml(path.read_bytes())
+    except OPMLError as exc:
+        raise click.ClickException(f"{path}: {exc}") from exc
+    added, existing = import_sources(_storage(ctx), found)
+    click.echo(f"{added} sources added, {existing} already followed")
+
+
+@sources.command("export-opml")
+@click.argument("path", required=False, type=click.Path(dir_okay=False, path_type=Path))
+@click.pass_context
+def sources_export_opml(ctx, path: Path | None) -> None:
+    """Write the followed feeds as OPML (to PATH or standard output)."""
+    from akhbar.sources import to_opml
+
+    feeds = [s for s in _storage(ctx).list_sources() if s.url.startswith(("http://", "https://"))]
+    data = to_opml(feeds)
+    if path:
+        path.write_bytes(data)
+        click.echo(f"{len(feeds)} sources written to {path}", err=True)
+    else:
+        click.echo(data.decode("utf-8"), nl=False)
+
+
+# -- crawling ----------------------------------------------------------
+def _print_source_report(rep) -> None:
+    if rep.ok:
+        what = "not modified" if rep.status == 304 else f"{rep.entries} items, {rep.new} new"
+        if rep.failed_items:
+            what += f", {rep.failed_items} failed"
+        click.echo(f"  ok    {rep.name}: {what}", err=True)
+    else:
+        click.echo(f"  FAIL  {rep.name}: {rep.error}", err=True)
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Poll every active source once, then exit.")
+@click.option("--source", "source_ref", default=None, help="Only this source (id or URL).")
+@click.pass_context
+def crawl(ctx, once: bool, source_ref: str | None) -> None:
+    """Poll sources and store new articles (forever, or --once)."""
+    from akhbar.crawl import Crawler
+
+    store, settings = _storage(ctx), _settings(ctx)
+    crawler = Crawler(store, settings)
+    only = [_find_source(store, source_ref)] if source_ref else None
+    if once:
+        report = asyncio.run(crawler.crawl_once(only, on_source=_print_source_report))
+        click.echo(
+            f"{len(report.sources)} sources polled, {report.new} new articles, {len(report.failed)} sources failed"
+        )
+        return
+    try:
+        asyncio.run(crawler.run_forever())
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.pass_context
+def serve(ctx, host: str, port: int) -> None:
+    """Serve the web site and API."""
+    import uvicorn
+
+    from akhbar.web.app import create_app
+
+    app = create_app(_settings(ctx), _storage(ctx))
+    uvicorn.run(app, host=host, port=port, log_level="warning", proxy_headers=False)
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--tick", default=30.0, show_default=True, help="Seconds between checks for sources due.")
+@click.pass_context
+def run(ctx, host: str, port: int, tick: float) -> None:
+    """Crawl in the background and serve the site, in one process."""
+    import uvicorn
+
+    from akhbar.crawl import Crawler
+    from akhbar.web.app import create_app
+
+    store, settings = _storage(ctx), _settings(ctx)
+    app = create_app(settings, store)
+    server = uvicorn.Server(uvicorn.Config(app, host=host, port=port, log_level="warning"))
+    click.echo(f"akhbar on http://{host}:{port}/ (database {settings.database_url})", err=True)
+
+    async def main_loop() -> None:
+        stop = asyncio.Event()
+        crawler = Crawler(store, settings)
+        task = asyncio.create_task(crawler.run_forever(tick=tick, stop=stop))
+        try:
+            await server.serve()
+        finally:
+            stop.set()
+            await task
+
+    try:
+        asyncio.run(main_loop())
+    except KeyboardInterrupt:
+        pass
+
+
+@main.command()
+@click.argument("path", type=click.Path(exists=True, path_type=Path))
+@click.option("--limit", type=int, default=None, help="Stop after N records.")
+@click.pass_context
+def replay(ctx, path: Path, limit: int | None) -> None:
+    """Ingest a corpus (ANT folder or JSON lines) through the pipeline."""
+    from akhbar.replay import replay as do_replay
+
+    store = _storage(ctx)
+    last = [0]
+
+    def progress(rep) -> None:
+        if sys.stderr.isatty() and rep.seen - last[0] >= 100:
+            last[0] = rep.seen
+            click.echo(f"\r  {rep.seen} records, {rep.new} new, {len(rep.errors)} errors", err=True, nl=False)
+
+    try:
+        report = do_replay(store, path, limit=limit, progress=progress)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    if last[0]:
+        click.echo("", err=True)
+    for _where, reason in report.errors[:20]:
+        click.echo(f"  skipped {reason}", err=True)
+    if len(report.errors) > 20:
+        click.echo(f"  ... and {len(report.errors) - 20} more", err=True)
+    click.echo(f"{report.seen} records: {report.new} new, {report.existing} already stored, {len(report.errors)} skipped")
+
+
+@main.command()
+@click.argument("file_or_url")
+@click.pass_context
+def extract(ctx, file_or_url: str) -> None:
+    """Print the article extracted from a page (file or URL) as JSON."""
+    from akhbar.extraction import extract_page
+    from akhbar.fetching import FetchError, Fetcher, decode_body
+
+    if file_or_url.startswith(("http://", "https://")):
+        async def get():
+            async with Fetcher(_settings(ctx)) as f:
+                return await f.fetch(file_or_url)
+
+        try:
+            res = asyncio.run(get())
+        except FetchError as exc:
+            raise click.ClickException(f"{file_or_url}: {exc.reason}") from exc
+        html, url = res.text(), res.url
+    else:
+        path = Path(file_or_url)
+        if not path.is_file():
+            raise click.ClickException(f"{file_or_url}: no such file (or give an http(s) URL)")
+        data = path.read_bytes()
+        if path.suffix == ".gz":
+            import gzip
+
+            data = gzip.decompress(data)
+        html, url = decode_body(data)[0], path.resolve().as_uri()
+    page = extract_page(html, url)
+    if page is None:
+        raise click.ClickException(f"{file_or_url}: no article found on the page")
+    out = asdict(page)
+    out["published"] = page.published.isoformat() if page.published else None
+    click.echo(json.dumps(out, ensure_ascii=False, indent=2))
+
+
+if __name__ == "__main__":
+    main()

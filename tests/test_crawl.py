@@ -1,0 +1,159 @@
+"""End to end: loopback newsroom -> `akhbar crawl --once` -> storage -> pages."""
+
+from __future__ import annotations
+
+from urllib.parse import quote
+
+import pytest
+
+from akhbar.storage import open_storage
+from akhbar.text.hashtags import hashtag_key
+from tests.newsroom import NAMES
+
+OUTLETS = ("BBC", "CNN", "Alarabia", "SkyNews")
+
+
+@pytest.fixture
+def crawled(cli, newsroom, tmp_path):
+    """A database that followed the four outlets, a failing feed, a
+    non-feed and two windows-1256 feeds, after one crawl."""
+    cli("init", "--no-defaults")
+    for outlet in OUTLETS:
+        cli("sources", "add", newsroom.url(f"/feeds/{outlet}.xml"), "--name", f"{outlet} عربي", "--lang", "ar")
+    cli("sources", "add", newsroom.url("/feeds/broken.xml"), "--name", "Broken")
+    cli("sources", "add", newsroom.url("/feeds/notafeed.xml"), "--name", "NotAFeed")
+    cli("sources", "add", newsroom.url("/feeds/cp1256.xml"), "--name", "CP1256")
+    cli("sources", "add", newsroom.url("/feeds/cp1256-undeclared.xml"), "--name", "CP1256 bare")
+    result = cli("crawl", "--once")
+    store = open_storage(f"sqlite:///{tmp_path / 'akhbar.db'}")
+    yield store, result
+    store.close()
+
+
+def _words(text: str) -> str:
+    return " ".join(text.split())
+
+
+def _articles(store, **kw):
+    out, cursor = [], None
+    while True:
+        page = store.list_articles(limit=100, cursor=cursor, **kw)
+        out.extend(page.items)
+        cursor = page.next_cursor
+        if not cursor:
+            return out
+
+
+def test_every_item_of_every_feed_is_stored_once_with_its_page_text(crawled, newsroom):
+    store, result = crawled
+    by_source = {s.name: s for s in store.list_sources()}
+    for outlet in OUTLETS:
+        src = by_source[f"{outlet} عربي"]
+        items = newsroom.items[outlet]
+        stored = _articles(store, source_id=src.id)
+        assert sorted(a.title for a in stored) == sorted(i.title for i in items)
+        for art in stored:
+            item = next(i for i in items if i.title == art.title)
+            assert art.extracted, f"page text not used for {art.url}"
+            # the body came from the page, without the page's navigation or footer
+            first_para = _words(item.text.strip().split("\n")[0])
+            assert first_para[:40] in _words(art.text)
+            assert "جميع الحقوق محفوظة" not in art.text
+            assert "<script" not in art.html
+            assert art.lang == "ar"
+            assert art.author == f"مراسل {NAMES[outlet]}"
+            assert art.image and art.image.endswith(f"/img/{item.docno}.jpg")
+    assert "4 sources failed" not in result.output
+
+
+def test_dates_sections_and_tags_come_from_the_feed(crawled, newsroom):
+    store, _ = crawled
+    bbc = newsroom.items["BBC"][0]
+    art = next(a for a in _articles(store) if a.title == bbc.title)
+    from email.utils import parsedate_to_datetime
+
+    assert art.published == parsedate_to_datetime(bbc.time)
+    assert art.section in {"politics", "economy", "sports", "technology", "culture"}
+    # the desk label became the section, the keywords became hashtags
+    assert "ديفينسسكوب" in art.tags and "الجزائر" in art.tags
+    assert bbc.cat not in art.tags
+
+
+def test_broken_feeds_are_recorded_and_do_not_stop_the_others(crawled):
+    store, result = crawled
+    by_name = {s.name: s for s in store.list_sources()}
+    assert by_name["Broken"].last_error == "HTTP 500" and by_name["Broken"].error_count == 1
+    assert "not a feed" in by_name["NotAFeed"].last_error
+    assert by_name["Broken"].next_poll_at is not None
+    assert all(by_name[f"{o} عربي"].last_error is None for o in OUTLETS)
+    assert "FAIL  Broken: HTTP 500" in result.output
+    assert "2 sources failed" in result.output
+
+
+def test_windows_1256_feeds_and_pages_decode_right(crawled, newsroom):
+    store, _ = crawled
+    expected = sorted(i.title for i in newsroom.cp1256_items)
+    for name in ("CP1256", "CP1256 bare"):
+        src = next(s for s in store.list_sources() if s.name == name)
+        stored = _articles(store, source_id=src.id)
+        assert sorted(a.title for a in stored) == expected, name
+        for art in stored:
+            item = next(i for i in newsroom.cp1256_items if i.title == art.title)
+            # page text decoded through the <meta charset> found past byte 1024
+            assert _words(item.text.strip().split("\n")[0])[:30] in _words(art.text)
+
+
+def test_recrawl_is_idempotent_and_uses_conditional_get(crawled, cli, newsroom):
+    store, _ = crawled
+    before = store.count_articles()
+    page_hits = len(newsroom.hits("/articles/"))
+    result = cli("crawl", "--once")
+    assert store.count_articles() == before
+    assert "0 new articles" in result.output
+    # every utf-8 outlet feed answered 304 the second time, and no page was refetched
+    for outlet in OUTLETS:
+        statuses = [s for _p, s in newsroom.hits(f"/feeds/{outlet}.xml")]
+        assert statuses[-1] == 304, (outlet, statuses)
+    assert len(newsroom.hits("/articles/")) == page_hits
+
+
+def test_paused_source_is_not_polled(crawled, cli, newsroom):
+    store, _ = crawled
+    url = newsroom.url("/feeds/BBC.xml")
+    cli("sources", "pause", url)
+    n = len(newsroom.hits("/feeds/BBC.xml"))
+    cli("crawl", "--once")
+    assert len(newsroom.hits("/feeds/BBC.xml")) == n
+    assert store.get_source_by_url(url).status == "paused"
+
+
+def test_pages_show_the_crawled_news(crawled, newsroom, tmp_path):
+    from fastapi.testclient import TestClient
+
+    from akhbar.config import load_settings
+    from akhbar.web.app import create_app
+
+    store, _ = crawled
+    client = TestClient(create_app(load_settings(database_url=f"sqlite:///{tmp_path / 'akhbar.db'}"), store))
+    res = client.get("/tag/" + quote("ديفينسسكوب"))
+    assert res.status_code == 200
+    assert "أحدث الأخبار مع #ديفينسسكوب" in res.text
+    # both outlets' articles, newest first
+    tagged = sorted(
+        [i for items in newsroom.items.values() for i in items if any(hashtag_key(k) == "ديفينسسكوب" for k in i.keywords)],
+        key=lambda i: __import__("email.utils").utils.parsedate_to_datetime(i.time),
+        reverse=True,
+    )
+    assert len(tagged) == 2
+    positions = [res.text.index(__import__("html").escape(i.title, quote=False)) for i in tagged]
+    assert positions == sorted(positions)
+    assert "بي بي سي" in res.text or "BBC" in res.text
+    # dates in Arabic-Indic digits, e.g. ١٣-٠٣-٢٠١٨
+    import re
+
+    assert re.search(r"[٠-٩]{2}-[٠-٩]{2}-٢٠١٨", res.text)
+    # the unreachable feed is named on the home page
+    home = client.get("/")
+    assert home.status_code == 200 and "Broken" in home.text
+    api = client.get("/api/v1/tags/" + quote("ديفينس سكوب") + "/articles").json()
+    assert [a["title"] for a in api["items"]] == [i.title for i in tagged]
