@@ -25,12 +25,13 @@ from akhbar.storage import Storage
 log = logging.getLogger(__name__)
 
 # ANT's SRC codes -> how the outlets name themselves.
+# Keys are lower-cased: the corpora spell them "BBC", "skynews", "Jawhara FM".
 ANT_OUTLETS = {
-    "BBC": ("بي بي سي عربي", "https://www.bbc.com/arabic", "GB"),
-    "CNN": ("سي إن إن بالعربية", "https://arabic.cnn.com", "US"),
-    "Alarabia": ("العربية", "https://www.alarabiya.net", "AE"),
-    "SkyNews": ("سكاي نيوز عربية", "https://www.skynewsarabia.com", "AE"),
-    "JA": ("جوهرة أف أم", "https://www.jawharafm.net", "TN"),
+    "bbc": ("بي بي سي عربي", "https://www.bbc.com/arabic", "GB"),
+    "cnn": ("سي إن إن بالعربية", "https://arabic.cnn.com", "US"),
+    "alarabia": ("العربية", "https://www.alarabiya.net", "AE"),
+    "skynews": ("سكاي نيوز عربية", "https://www.skynewsarabia.com", "AE"),
+    "jawhara fm": ("جوهرة أف أم", "https://www.jawharafm.net", "TN"),
 }
 _FIELD_RE = re.compile(r"<(DOCNO|URL|SRC|CAT|TITLE|TIME|AUTHOR|ABSTRACT|TEXT)>(.*?)</\1>", re.S)
 
@@ -154,7 +155,7 @@ class SourceCache:
     def get(self, name: str, lang: str | None) -> Source:
         src = self._by_name.get(name)
         if src is None:
-            display, home, country = ANT_OUTLETS.get(name, (name, None, None))
+            display, home, country = ANT_OUTLETS.get(name.lower(), (name, None, None))
             src = self.storage.add_source(
                 Source(url=f"replay:{name}", name=display, lang=lang, homepage=home, country=country)
             )

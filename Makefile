@@ -1,0 +1,44 @@
+# akhbar: `make run` to try it, `make test` to check it.
+PYTHON ?= python3
+VENV   := .venv
+BIN    := $(VENV)/bin
+STAMP  := $(VENV)/.installed-stamp
+HOST   ?= 127.0.0.1
+PORT   ?= 8000
+AKHBAR_DATA ?= $(abspath ../shared/data)
+export AKHBAR_DATA
+
+.PHONY: install run demo test lock clean
+
+$(STAMP): pyproject.toml requirements.lock
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install -q --disable-pip-version-check -r requirements.lock
+	$(BIN)/pip install -q --disable-pip-version-check --no-deps -e .
+	touch $(STAMP)
+
+install: $(STAMP)
+
+## Create/migrate the database (SQLite in ./data), follow the default
+## sources and serve the site on http://$(HOST):$(PORT) while crawling.
+run: install
+	$(BIN)/akhbar init
+	$(BIN)/akhbar run --host $(HOST) --port $(PORT)
+
+## Like run, but first replays real articles from ../shared/data so the
+## site has news to show offline.
+demo: install
+	$(BIN)/akhbar init
+	$(BIN)/akhbar replay $(AKHBAR_DATA)/ant-multisource/BBC --limit 1500
+	$(BIN)/akhbar replay $(AKHBAR_DATA)/ant-multisource/CNN --limit 1500
+	$(BIN)/akhbar run --host $(HOST) --port $(PORT)
+
+test: install
+	$(BIN)/pytest -q -p no:cacheprovider
+
+## Re-pin the whole dependency tree after changing pyproject.toml.
+lock:
+	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip freeze --exclude-editable | grep -v '^akhbar' > requirements.lock
+
+clean:
+	rm -rf $(VENV) build *.egg-info
