@@ -15,6 +15,8 @@ from datetime import datetime, timezone
 import feedparser
 
 from akhbar.dates import parse_date
+from akhbar.extraction.sanitize import sanitize_html
+from akhbar.feeds.jsonfeed import JSONFeedError, looks_like_json_feed, parse_json_feed
 from akhbar.fetching.encoding import decode_body
 from akhbar.models import FeedEntry, ParsedFeed
 from akhbar.text.normalize import clean_display
@@ -44,6 +46,11 @@ def html_to_text(html: str) -> str:
         return clean_display(_TAG_RE.sub(" ", html))
 
 
+def sanitize_entry_html(html: str) -> str:
+    """Feed-supplied HTML goes through the same allow-list as pages."""
+    return sanitize_html(html)
+
+
 def _struct_to_dt(st) -> datetime | None:
     if not st:
         return None
@@ -71,12 +78,15 @@ def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> P
     """Parse feed bytes. Malformed-but-readable feeds are kept (bozo noted);
     a document with no feed structure raises FeedParseError."""
     text, _codec = decode_body(body, content_type)
+    if looks_like_json_feed(text):
+        try:
+            return parse_json_feed(text, MAX_ENTRIES)
+        except JSONFeedError as exc:
+            raise FeedParseError(str(exc)) from exc
     text = _XML_DECL_RE.sub("", text, count=1)
-    is_json = text.lstrip()[:1] == "{"
-    ctype = "application/json" if is_json else "application/xml; charset=utf-8"
     parsed = feedparser.parse(
         text.encode("utf-8"),
-        response_headers={"content-type": ctype, "content-location": url},
+        response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
         sanitize_html=True,
         resolve_relative_uris=True,
     )
@@ -101,7 +111,7 @@ def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> P
             continue
         content_html = ""
         if e.get("content"):
-            content_html = e["content"][0].get("value", "")
+            content_html = sanitize_entry_html(e["content"][0].get("value", ""))
         published_text = e.get("published") or e.get("updated")
         published = _struct_to_dt(e.get("published_parsed") or e.get("updated_parsed"))
         if published is None and published_text:
