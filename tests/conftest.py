@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import os
+import uuid
 from pathlib import Path
 
 import pytest
+import sqlalchemy as sa
 from click.testing import CliRunner
 
 from akhbar.config import load_settings, shared_data_dir
@@ -69,3 +71,31 @@ def cli(tmp_path, monkeypatch):
         return result
 
     return run
+
+
+PG_ADMIN = os.environ.get("AKHBAR_TEST_PG", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres")
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+def store(request, tmp_path):
+    """An empty, migrated Storage: once on SQLite, once on a fresh PostgreSQL database."""
+    if request.param == "sqlite":
+        st = open_storage(f"sqlite:///{tmp_path / 's.db'}")
+        yield st
+        st.close()
+        return
+    name = f"akhbar_test_{uuid.uuid4().hex[:10]}"
+    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as c:
+            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
+    except sa.exc.OperationalError as exc:
+        if os.environ.get("CI"):
+            raise
+        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN}: {exc}")
+    st = open_storage(PG_ADMIN.rsplit("/", 1)[0] + f"/{name}")
+    yield st
+    st.close()
+    with admin.connect() as c:
+        c.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
+    admin.dispose()

@@ -8,6 +8,14 @@ from akhbar.storage.schema import metadata
 config = context.config
 target_metadata = metadata
 
+# Tables managed by hand-written migrations only (engine-specific search
+# indexes: FTS5 on SQLite, tsvector on PostgreSQL), not by the metadata.
+UNMANAGED_PREFIXES = ("article_search",)
+
+
+def include_name(name, type_, parent_names) -> bool:
+    return not (type_ == "table" and name and name.startswith(UNMANAGED_PREFIXES))
+
 
 def run_migrations_offline() -> None:
     context.configure(
@@ -32,7 +40,9 @@ def run_migrations_online() -> None:
 
 def _run(connection) -> None:
     # SQLite cannot ALTER most things: batch mode rebuilds tables instead.
-    context.configure(connection=connection, target_metadata=target_metadata, render_as_batch=True)
+    context.configure(
+        connection=connection, target_metadata=target_metadata, render_as_batch=True, include_name=include_name
+    )
     with context.begin_transaction():
         context.run_migrations()
 
