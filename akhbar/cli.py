@@ -314,5 +314,89 @@ def extract(ctx, file_or_url: str) -> None:
     click.echo(json.dumps(out, ensure_ascii=False, indent=2))
 
 
+@main.command()
+@click.argument("query")
+@click.option("--limit", default=10, show_default=True, type=click.IntRange(1, 100))
+@click.option("--json", "as_json", is_flag=True, help="One JSON object per hit.")
+@click.option("--source", "source_ref", default=None, help="Only this source (id or URL).")
+@click.option("--section", default=None, help="Only this section slug.")
+@click.option("--lang", default=None, help="Only articles in this language.")
+@click.option("--tag", default=None, help="Only articles with this hashtag.")
+@click.option("--since", default=None, help="Published on or after (any date form akhbar reads).")
+@click.option("--until", default=None, help="Published before.")
+@click.pass_context
+def search(ctx, query, limit, as_json, source_ref, section, lang, tag, since, until) -> None:
+    """Search stored articles (Arabic-aware; "phrases", OR, -exclusion)."""
+    from akhbar.dates import parse_date
+    from akhbar.search import SearchQuery
+    from akhbar.text.hashtags import hashtag_key
+
+    store = _storage(ctx)
+    bounds = {}
+    for name, value in (("since", since), ("until", until)):
+        if value:
+            bounds[name] = parse_date(value)
+            if bounds[name] is None:
+                raise click.BadParameter(f"cannot read {value!r} as a date", param_hint=f"--{name}")
+    q = SearchQuery(
+        text=query,
+        limit=limit,
+        source_id=_find_source(store, source_ref).id if source_ref else None,
+        section=section,
+        lang=lang,
+        tag_key=hashtag_key(tag) if tag else None,
+        **bounds,
+    )
+    page = store.search(q)
+    for hit in page.hits:
+        a = hit.article
+        if as_json:
+            click.echo(json.dumps({"id": a.id, "url": a.url, "title": a.title, "source": a.source_name,
+                                   "published": a.published.isoformat(), "score": round(hit.score, 6)},
+                                  ensure_ascii=False))
+        else:
+            click.echo(f"{hit.score:8.3f}  {a.published:%Y-%m-%d}  {a.title}  ({a.source_name})  {a.url}")
+    if not page.hits and not as_json:
+        click.echo("no results", err=True)
+
+
+@main.command()
+@click.pass_context
+def reindex(ctx) -> None:
+    """Rebuild the search index from the stored articles."""
+    store = _storage(ctx)
+
+    def progress(n: int) -> None:
+        if sys.stderr.isatty():
+            click.echo(f"\r  {n} articles indexed", err=True, nl=False)
+
+    n = store.reindex(progress=progress)
+    click.echo(f"{n} articles indexed")
+
+
+@main.command("parse-date")
+@click.argument("text")
+@click.option("--ref", default=None, help="Reference time for relative and year-less dates (ISO 8601).")
+@click.option("--tz", default=None, help="Time zone of times written without one (e.g. Africa/Algiers).")
+def parse_date_cmd(text: str, ref: str | None, tz: str | None) -> None:
+    """Print TEXT (a date in any form Arabic, French or English news write) as ISO 8601."""
+    from datetime import datetime, timezone
+
+    from akhbar.dates import DateParseError, parse_date_strict
+
+    ref_dt = None
+    if ref:
+        try:
+            ref_dt = datetime.fromisoformat(ref)
+        except ValueError as exc:
+            raise click.BadParameter(f"{ref!r} is not ISO 8601", param_hint="--ref") from exc
+        if ref_dt.tzinfo is None:
+            ref_dt = ref_dt.replace(tzinfo=timezone.utc)
+    try:
+        click.echo(parse_date_strict(text, ref=ref_dt, tz=tz).isoformat())
+    except DateParseError as exc:
+        raise click.ClickException(str(exc)) from exc
+
+
 if __name__ == "__main__":
     main()
