@@ -1,0 +1,176 @@
+"""JSON API, /api/v1: lists are {"items": [...], "next": URL | null}.
+
+`next` is root-relative and keeps the limit, so a client pages by
+following it until it is null.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+from urllib.parse import quote, urlencode
+
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from pydantic import BaseModel, Field
+
+from akhbar.dates.display import iso
+from akhbar.extraction.sanitize import sanitize_html
+from akhbar.models import Article, Source
+from akhbar.storage import Page, Storage
+from akhbar.text.hashtags import hashtag_key
+
+PREFIX = "/api/v1"
+DEFAULT_LIMIT, MAX_LIMIT = 20, 100
+MAX_ID = 2**63 - 1
+
+# operationIds are the function names: short, stable names for generated clients
+router = APIRouter(prefix=PREFIX, tags=["v1"], generate_unique_id_function=lambda route: route.name)
+
+
+class ArticleItem(BaseModel):
+    id: int
+    url: str
+    title: str
+    source: str = Field(description="The source's name")
+    source_id: int
+    published: str = Field(description="ISO 8601 with UTC offset", examples=["2025-03-13T09:00:00+00:00"])
+    lang: str | None
+    section: str | None = Field(description="Section slug (politics, economy, ...)")
+    tags: list[str] = Field(description="Hashtag names, without '#'")
+    summary: str
+    image: str | None
+
+
+class ArticleDetail(ArticleItem):
+    text: str
+    html: str = Field(description="Sanitized article HTML; may be empty")
+    author: str | None
+    canonical_url: str | None
+    fetched: str | None
+
+
+class SourceItem(BaseModel):
+    id: int
+    name: str
+    url: str = Field(description="Feed URL")
+    homepage: str | None
+    lang: str | None
+    country: str | None
+    status: str = Field(description="active or paused")
+    article_count: int
+    last_error: str | None = Field(description="Why the last poll failed; null when it worked")
+    error_count: int = Field(description="Consecutive failed polls")
+    last_ok_at: str | None
+
+
+class ArticleList(BaseModel):
+    items: list[ArticleItem]
+    next: str | None
+
+
+class SourceList(BaseModel):
+    items: list[SourceItem]
+    next: str | None
+
+
+class Error(BaseModel):
+    detail: str
+
+
+BAD_CURSOR = {400: {"model": Error, "description": "Invalid cursor"}}
+NOT_FOUND = {404: {"model": Error, "description": "Not found"}}
+
+
+def get_storage(request: Request) -> Storage:
+    return request.app.state.storage
+
+
+Store = Annotated[Storage, Depends(get_storage)]
+Limit = Annotated[int, Query(description=f"Items per page ({DEFAULT_LIMIT} by default, at most {MAX_LIMIT})")]
+Cursor = Annotated[str | None, Query(description="Opaque cursor from a previous page's `next`")]
+Id = Annotated[int, Path(ge=1, le=MAX_ID)]
+
+
+def article_item(a: Article) -> ArticleItem:
+    return ArticleItem(
+        id=a.id, url=a.url, title=a.title, source=a.source_name or "", source_id=a.source_id,
+        published=iso(a.published), lang=a.lang, section=a.section, tags=list(a.tags),
+        summary=a.summary or "", image=a.image,
+    )
+
+
+def source_item(s: Source) -> SourceItem:
+    return SourceItem(
+        id=s.id, name=s.name, url=s.url, homepage=s.homepage, lang=s.lang, country=s.country,
+        status=s.status, article_count=s.article_count, last_error=s.last_error,
+        error_count=s.error_count, last_ok_at=iso(s.last_ok_at) if s.last_ok_at else None,
+    )
+
+
+def clamp(limit: int) -> int:
+    return max(1, min(limit, MAX_LIMIT))
+
+
+def next_url(request: Request, path: str, limit: int, cursor: str | None) -> str | None:
+    if not cursor:
+        return None
+    root = request.scope.get("root_path", "")
+    return f"{root}{PREFIX}{path}?{urlencode({'limit': limit, 'cursor': cursor})}"
+
+
+def article_list(request: Request, store: Storage, path: str, limit: int, cursor: str | None, **filters) -> ArticleList:
+    limit = clamp(limit)
+    try:
+        page: Page = store.list_articles(limit=limit, cursor=cursor, **filters)
+    except ValueError as exc:  # the storage's word for a cursor it did not issue
+        raise HTTPException(400, "invalid cursor") from exc
+    return ArticleList(items=[article_item(a) for a in page.items], next=next_url(request, path, limit, page.next_cursor))
+
+
+@router.get("/articles", response_model=ArticleList, responses=BAD_CURSOR)
+def list_articles(request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None):
+    """Latest articles, newest first."""
+    return article_list(request, store, "/articles", limit, cursor)
+
+
+@router.get("/articles/{article_id}", response_model=ArticleDetail, responses=NOT_FOUND)
+def get_article(article_id: Id, store: Store):
+    """One article with its full text."""
+    a = store.get_article(article_id)
+    if a is None:
+        raise HTTPException(404, "unknown article")
+    return ArticleDetail(
+        **article_item(a).model_dump(), text=a.text or "", html=sanitize_html(a.html or ""),
+        author=a.author, canonical_url=a.canonical_url, fetched=iso(a.fetched) if a.fetched else None,
+    )
+
+
+@router.get("/tags/{hashtag}/articles", response_model=ArticleList, responses={**BAD_CURSOR, **NOT_FOUND})
+def tag_articles(hashtag: str, request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None):
+    """Articles with a hashtag (percent-encoded UTF-8, without '#'), newest first."""
+    tag = store.get_tag(hashtag_key(hashtag))
+    if tag is None:
+        raise HTTPException(404, "unknown hashtag")
+    return article_list(request, store, f"/tags/{quote(hashtag, safe='')}/articles", limit, cursor, tag_key=tag.key)
+
+
+@router.get("/sources", response_model=SourceList, responses=BAD_CURSOR)
+def list_sources(request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None):
+    """Followed sources with their status, by id."""
+    limit = clamp(limit)
+    after = 0
+    if cursor:
+        if not (cursor.isascii() and cursor.isdigit()):
+            raise HTTPException(400, "invalid cursor")
+        after = int(cursor)
+    rest = [s for s in store.list_sources() if s.id > after]
+    items = rest[:limit]
+    more = str(items[-1].id) if len(rest) > limit else None
+    return SourceList(items=[source_item(s) for s in items], next=next_url(request, "/sources", limit, more))
+
+
+@router.get("/sources/{source_id}/articles", response_model=ArticleList, responses={**BAD_CURSOR, **NOT_FOUND})
+def source_articles(source_id: Id, request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None):
+    """A source's articles, newest first."""
+    if store.get_source(source_id) is None:
+        raise HTTPException(404, "unknown source")
+    return article_list(request, store, f"/sources/{source_id}/articles", limit, cursor, source_id=source_id)

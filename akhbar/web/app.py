@@ -1,0 +1,293 @@
+"""The web front: server-rendered pages, Arabic and right-to-left first.
+
+Endpoints are plain `def`: storage calls are synchronous, so FastAPI
+runs them in its thread pool.
+"""
+
+from __future__ import annotations
+
+import re
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from typing import Annotated
+from urllib.parse import quote, urlencode, urlsplit
+from zoneinfo import ZoneInfo
+
+from babel import Locale
+from fastapi import FastAPI, Path as PathParam, Request
+from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse
+from fastapi.staticfiles import StaticFiles
+from jinja2 import Environment, FileSystemLoader, select_autoescape
+from markupsafe import Markup
+from starlette.datastructures import MutableHeaders
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from akhbar import __version__
+from akhbar.config import Settings, load_settings
+from akhbar.dates.display import format_card_date, format_long_date, iso, localize_digits
+from akhbar.extraction.sanitize import sanitize_html
+from akhbar.sections import TAXONOMY, section_name
+from akhbar.storage import Page, Storage, open_storage
+from akhbar.text.hashtags import hashtag_key
+from akhbar.web.i18n import COOKIE, UI_LANGS, UI_NAMES, choose_ui, install_i18n, load_translations, text_dir
+
+HERE = Path(__file__).parent
+PAGE_SIZE = 20
+EXCERPT_CHARS = 200
+MAX_ID = 2**63 - 1  # a larger id would overflow SQLite INTEGER: a 500 instead of a 404
+TRENDING_DAYS = 7
+Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
+
+CSP = "; ".join(
+    [
+        "default-src 'self'",
+        "img-src 'self' https: http: data:",
+        "style-src 'self'",
+        "script-src 'self'",
+        "frame-ancestors 'none'",
+        "base-uri 'none'",
+        "form-action 'self'",
+    ]
+)
+SECURITY_HEADERS = {
+    "Content-Security-Policy": CSP,
+    "X-Content-Type-Options": "nosniff",
+    "Referrer-Policy": "strict-origin-when-cross-origin",
+}
+
+
+class SecurityHeaders:
+    """ASGI middleware: the security headers on every response, static and errors included."""
+
+    def __init__(self, app):
+        self.app = app
+
+    async def __call__(self, scope, receive, send):
+        if scope["type"] != "http":
+            return await self.app(scope, receive, send)
+
+        async def send_with_headers(message):
+            if message["type"] == "http.response.start":
+                headers = MutableHeaders(scope=message)
+                for name, value in SECURITY_HEADERS.items():
+                    headers.setdefault(name, value)
+            await send(message)
+
+        await self.app(scope, receive, send_with_headers)
+
+
+class PageError(Exception):
+    """An HTML page that cannot be shown; *kind* picks the message."""
+
+    def __init__(self, status: int, kind: str = "page"):
+        self.status, self.kind = status, kind
+
+
+# -- template helpers that do not depend on the request ------------------
+
+def tag_url(name: str) -> str:
+    return "/tag/" + quote(name, safe="")
+
+
+def safe_url(url: str | None) -> str | None:
+    """Only http(s) URLs become links or images (no javascript:, no data:)."""
+    if url and urlsplit(url.strip()).scheme.lower() in ("http", "https"):
+        return url.strip()
+    return None
+
+
+def excerpt(article, limit: int = EXCERPT_CHARS) -> str:
+    """Summary, or the start of the text, cut at a word boundary."""
+    text = " ".join((article.summary or article.text or "").split())
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut.rstrip(" ,.،؛:") + "…"
+
+
+def paragraphs(text: str | None) -> list[str]:
+    return [p.strip() for p in re.split(r"\n+", text or "") if p.strip()]
+
+
+def body_html(article) -> Markup:
+    """The article body; sanitized again here although ingest already did it."""
+    if article.html and article.html.strip():
+        return Markup(sanitize_html(article.html))
+    return Markup("").join(Markup("<p>%s</p>\n") % p for p in paragraphs(article.text))
+
+
+def bdi(text: str | None) -> Markup:
+    """Isolate a name of unknown direction inside a translated sentence."""
+    return Markup("<bdi>%s</bdi>") % (text or "")
+
+
+def make_env() -> Environment:
+    env = Environment(
+        loader=FileSystemLoader(HERE / "templates"),
+        autoescape=select_autoescape(["html"], default_for_string=True),
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+    install_i18n(env)
+    env.filters.update(tag_url=tag_url, safe_url=safe_url, excerpt=excerpt, text_dir=text_dir)
+    env.globals.update(bdi=bdi, body_html=body_html, iso=iso, version=__version__)
+    return env
+
+
+# -- per-request rendering -------------------------------------------------
+
+def ui_of(request: Request) -> str:
+    settings: Settings = request.app.state.settings
+    return choose_ui(request.query_params.get("ui"), request.cookies.get(COOKIE), settings.default_ui)
+
+
+def query_with(request: Request, **params) -> str:
+    """A relative '?..' link to this page with some query parameters replaced."""
+    query = {k: v for k, v in request.query_params.items() if k not in params}
+    query.update({k: v for k, v in params.items() if v is not None})
+    return "?" + urlencode(query)
+
+
+def page_context(request: Request) -> dict:
+    settings: Settings = request.app.state.settings
+    ui, tz = ui_of(request), settings.timezone
+    locale = Locale.parse(ui)
+    return dict(
+        request=request,
+        ui=ui,
+        ui_dir=text_dir(ui),
+        translations=load_translations()[ui],
+        card_date=lambda dt: format_card_date(dt, ui, tz),
+        long_date=lambda dt: format_long_date(dt, ui, tz),
+        num=lambda n: localize_digits(str(n), ui),
+        section_name=lambda slug: section_name(slug, ui),
+        lang_name=lambda code: locale.languages.get(code or "", code),
+        country_name=lambda code: locale.territories.get((code or "").upper(), code),
+        sections=[(slug, sec.name(ui)) for slug, sec in TAXONOMY.items()],
+        languages=[(code, UI_NAMES[code], query_with(request, ui=code)) for code in UI_LANGS],
+    )
+
+
+def render(request: Request, template: str, status: int = 200, **context) -> HTMLResponse:
+    ctx = page_context(request)
+    ctx.update(context)
+    html = request.app.state.jinja.get_template(template).render(ctx)
+    response = HTMLResponse(html, status_code=status, headers={"Content-Language": ctx["ui"], "Vary": "Cookie"})
+    asked = request.query_params.get("ui")
+    if asked in UI_LANGS and asked != request.cookies.get(COOKIE):
+        response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, path="/", samesite="lax", httponly=True)
+    return response
+
+
+def list_page(store: Storage, **kwargs) -> Page:
+    """storage.list_articles, with a bad cursor as a 400 page rather than a 500."""
+    try:
+        return store.list_articles(limit=PAGE_SIZE, **kwargs)
+    except ValueError as exc:
+        raise PageError(400, "cursor") from exc
+
+
+def older_link(request: Request, page: Page) -> str | None:
+    return query_with(request, cursor=page.next_cursor, ui=None) if page.next_cursor else None
+
+
+def _is_api(request: Request) -> bool:
+    return request.url.path.removeprefix(request.scope.get("root_path", "")).startswith("/api/")
+
+
+# -- the app ---------------------------------------------------------------
+
+def create_app(settings: Settings | None = None, storage: Storage | None = None) -> FastAPI:
+    """The web application: HTML pages, /api/v1 JSON and /static files."""
+    from akhbar.web.api import router as api_router
+
+    settings = settings or load_settings()
+    ZoneInfo(settings.timezone)  # a bad AKHBAR_TIMEZONE fails here, not on every page
+    app = FastAPI(
+        title="akhbar",
+        version=__version__,
+        description="News from Arabic and French-language sources: articles, hashtags, sources.",
+        docs_url=None,  # Swagger UI needs a CDN and inline script; /openapi.json stays
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.storage = storage if storage is not None else open_storage(settings.database_url)
+    app.state.jinja = make_env()
+    load_translations()  # parse the .po files now, not on the first request
+    app.add_middleware(SecurityHeaders)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    app.include_router(api_router)
+
+    @app.exception_handler(PageError)
+    def page_error(request: Request, exc: PageError):
+        return render(request, "error.html", status=exc.status, kind=exc.kind, status_code=exc.status)
+
+    @app.exception_handler(StarletteHTTPException)
+    async def http_error(request: Request, exc: StarletteHTTPException):
+        if _is_api(request):
+            return await http_exception_handler(request, exc)
+        kind = "page" if exc.status_code == 404 else "http"
+        return render(request, "error.html", status=exc.status_code, kind=kind, status_code=exc.status_code)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError):
+        if _is_api(request):
+            return await request_validation_exception_handler(request, exc)
+        # /article/abc names no article: for a reader that is "not found"
+        return render(request, "error.html", status=404, kind="page", status_code=404)
+
+    html = dict(response_class=HTMLResponse, include_in_schema=False)
+
+    @app.get("/", **html)
+    def home(request: Request, cursor: str | None = None):
+        store: Storage = request.app.state.storage
+        page = list_page(store, cursor=cursor)
+        unreachable = [s for s in store.list_sources() if s.last_error or s.error_count > 0]
+        since = datetime.now(timezone.utc) - timedelta(days=TRENDING_DAYS)
+        # a replayed archive has nothing recent: fall back to all-time tags
+        tags = store.top_tags(limit=20, since=since) or store.top_tags(limit=20)
+        return render(request, "index.html", page=page, older=older_link(request, page),
+                      unreachable=unreachable, top_tags=tags, first_page=not cursor)
+
+    @app.get("/tag/{hashtag}", **html)
+    def tag_page(request: Request, hashtag: str, cursor: str | None = None):
+        store: Storage = request.app.state.storage
+        tag = store.get_tag(hashtag_key(hashtag))
+        if tag is None:
+            raise PageError(404, "tag")
+        page = list_page(store, tag_key=tag.key, cursor=cursor)
+        return render(request, "tag.html", tag=tag, page=page, older=older_link(request, page))
+
+    @app.get("/article/{article_id}", **html)
+    def article_page(request: Request, article_id: Id):
+        store: Storage = request.app.state.storage
+        article = store.get_article(article_id)
+        if article is None:
+            raise PageError(404, "article")
+        return render(request, "article.html", article=article, source=store.get_source(article.source_id))
+
+    @app.get("/source/{source_id}", **html)
+    def source_page(request: Request, source_id: Id, cursor: str | None = None):
+        store: Storage = request.app.state.storage
+        source = store.get_source(source_id)
+        if source is None:
+            raise PageError(404, "source")
+        page = list_page(store, source_id=source_id, cursor=cursor)
+        source.article_count = store.count_articles(source_id)
+        return render(request, "source.html", source=source, page=page, older=older_link(request, page))
+
+    @app.get("/sources", **html)
+    def sources_page(request: Request):
+        return render(request, "sources.html", sources=request.app.state.storage.list_sources())
+
+    @app.get("/section/{slug}", **html)
+    def section_page(request: Request, slug: str, cursor: str | None = None):
+        if slug not in TAXONOMY:
+            raise PageError(404, "section")
+        page = list_page(request.app.state.storage, section=slug, cursor=cursor)
+        return render(request, "section.html", slug=slug, current_section=slug, page=page,
+                      older=older_link(request, page))
+
+    return app
