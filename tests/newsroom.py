@@ -191,7 +191,8 @@ class Newsroom:
             return 200, {"Content-Type": "text/html"}, b"<html><body><p>Not a feed</p></body></html>"
         if path.startswith("/feeds/cp1256"):
             declared = path == "/feeds/cp1256.xml"
-            feed = render_feed("rss", "صحيفة ويندوز", self.base, [self._cp_item(i) for i in self.cp1256_items])
+            variant = "cp1256" if declared else "cp1256-bare"
+            feed = render_feed("rss", "صحيفة ويندوز", self.base, [self._cp_item(i, variant) for i in self.cp1256_items])
             feed = feed.replace("{ENC}", "windows-1256" if declared else "")
             if not declared:
                 feed = feed.replace(' encoding=""', "")
@@ -209,10 +210,10 @@ class Newsroom:
                 return 304, {"ETag": etag}, b""
             ctype = {"rss": "application/rss+xml", "atom": "application/atom+xml", "rdf": "application/rdf+xml"}[FORMATS[outlet]]
             return 200, {"Content-Type": f"{ctype}; charset=utf-8", "ETag": etag, "Last-Modified": last_mod}, data
-        if path.startswith("/articles/cp1256/"):
-            n = int(path.rsplit("/", 1)[1].split(".")[0])
-            item = self.cp1256_items[n]
-            page = render_page(self._cp_item(item), self.base, "windows-1256", meta_late=True)
+        if path.startswith(("/articles/cp1256/", "/articles/cp1256-bare/")):
+            variant, name = path.split("/")[2:4]
+            item = self.cp1256_items[int(name.split(".")[0])]
+            page = render_page(self._cp_item(item, variant), self.base, "windows-1256", meta_late=True)
             # no charset in the header: only the late <meta> tells
             return 200, {"Content-Type": "text/html"}, page.encode("cp1256", errors="xmlcharrefreplace")
         if path.startswith("/articles/"):
@@ -225,9 +226,11 @@ class Newsroom:
             return 404, {"Content-Type": "text/plain"}, b"not found"
         return 404, {"Content-Type": "text/plain"}, b"not found"
 
-    def _cp_item(self, item: Item) -> Item:
-        n = self.cp1256_items.index(item) if item in self.cp1256_items else 0
+    def _cp_item(self, item: Item, variant: str) -> Item:
+        """A copy of a BBC item under the windows-1256 feed *variant*'s own
+        URLs (each feed its own articles) and without its keywords."""
         clone = Item(**{**item.__dict__})
-        clone.docno = f"{n}"
-        clone.outlet = "cp1256"
+        clone.docno = str(self.cp1256_items.index(item))
+        clone.outlet = variant
+        clone.keywords = []
         return clone
