@@ -99,5 +99,14 @@ class Storage(ABC):
     @abstractmethod
     def top_tags(self, limit: int = 20, since: datetime | None = None) -> list[Tag]: ...
 
+    # -- search --------------------------------------------------------
+    @abstractmethod
+    def search(self, query):
+        """Ranked, filtered full-text search -> akhbar.search.SearchPage."""
+
+    @abstractmethod
+    def reindex(self, batch: int = 500, progress=None) -> int:
+        """Rebuild the search index from stored articles; return the count."""
+
     @abstractmethod
     def close(self) -> None: ...

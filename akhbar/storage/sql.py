@@ -11,10 +11,12 @@ import logging
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import and_, create_engine, event, func, select, tuple_
+from sqlalchemy import and_, create_engine, event, func, select, text, tuple_
 from sqlalchemy.engine import Engine
 
 from akhbar.models import Article, Source
+from akhbar.search.index import IndexDoc, index_doc
+from akhbar.search.query import SearchHit, SearchPage, SearchQuery
 from akhbar.storage import schema as s
 from akhbar.storage.base import Page, PollResult, Storage, Tag
 from akhbar.storage.migrate import upgrade
@@ -114,6 +116,7 @@ class SQLStorage(Storage):
     def remove_source(self, source_id: int) -> bool:
         with self.engine.begin() as conn:
             ids = select(s.articles.c.id).where(s.articles.c.source_id == source_id)
+            self._unindex_source(conn, source_id)
             conn.execute(s.article_tags.delete().where(s.article_tags.c.article_id.in_(ids)))
             conn.execute(s.articles.delete().where(s.articles.c.source_id == source_id))
             res = conn.execute(s.sources.delete().where(s.sources.c.id == source_id))
@@ -189,6 +192,10 @@ class SQLStorage(Storage):
                 existing = conn.execute(select(s.articles.c.id).where(cond).limit(1)).scalar()
                 return existing, False
             self._attach_tags(conn, new_id, values["published_at"], article.tags)
+            source_name = conn.execute(
+                select(s.sources.c.name).where(s.sources.c.id == article.source_id)
+            ).scalar()
+            self._index(conn, new_id, index_doc(article.title, article.text, article.tags, source_name, article.lang))
         return new_id, True
 
     def _attach_tags(self, conn, article_id: int, published: datetime, names: list[str]) -> None:
@@ -330,6 +337,98 @@ class SQLStorage(Storage):
             return [Tag(r.id, r.name, r.key, r.n) for r in conn.execute(q)]
 
 
+    # -- search ------------------------------------------------------
+    RECENCY_WEIGHT = 0.5  # how much a fresh article outranks an old one
+    RECENCY_HALF_DAYS = 3.0
+
+    def _index(self, conn, article_id: int, doc: IndexDoc) -> None:
+        raise NotImplementedError
+
+    def _unindex_source(self, conn, source_id: int) -> None:
+        """Drop the search rows of a source's articles (PostgreSQL cascades)."""
+
+    def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int) -> list[tuple[int, float]]:
+        """The best *limit* (article id, score) pairs, best first; filters from *q*."""
+        raise NotImplementedError
+
+    def _filters(self, q: SearchQuery) -> tuple[str, dict]:
+        """SQL conditions on articles `a` shared by both engines."""
+        conds, params = [], {}
+        if q.source_id is not None:
+            conds.append("a.source_id = :source_id")
+            params["source_id"] = q.source_id
+        if q.section:
+            conds.append("a.section = :section")
+            params["section"] = q.section
+        if q.lang:
+            conds.append("a.lang = :lang")
+            params["lang"] = q.lang
+        if q.since:
+            conds.append("a.published_at >= :since")
+            params["since"] = q.since.astimezone(timezone.utc).replace(tzinfo=None)
+        if q.until:
+            conds.append("a.published_at < :until")
+            params["until"] = q.until.astimezone(timezone.utc).replace(tzinfo=None)
+        if q.tag_key:
+            conds.append(
+                "a.id IN (SELECT at.article_id FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE t.key = :tag_key)"
+            )
+            params["tag_key"] = q.tag_key
+        return "".join(f" AND {c}" for c in conds), params
+
+    def search(self, q: SearchQuery) -> SearchPage:
+        from akhbar.search.highlight import highlight
+        from akhbar.text.analyze import ParsedQuery, positive_terms, query_terms
+
+        parsed = query_terms(q.text)
+        terms = positive_terms(parsed)
+        page = SearchPage(terms=sorted(terms))
+        if not terms:
+            return page
+        want = q.offset + q.limit + 1  # one more than shown: is there a next page?
+        now = _now()
+        with self.engine.connect() as conn:
+            ranked = self._search_ids(conn, parsed, q, now, want)
+            if len(ranked) < want and len(parsed.groups) > 1:
+                # Too few articles have every word. Readers misspell or add a
+                # word and still expect the article: those with only some of
+                # the words follow the complete matches, best first.
+                relaxed = ParsedQuery(groups=(tuple(p for g in parsed.groups for p in g),), excluded=parsed.excluded)
+                seen = {i for i, _ in ranked}
+                extra = [(i, sc) for i, sc in self._search_ids(conn, relaxed, q, now, want) if i not in seen]
+                ranked += extra[: want - len(ranked)]
+            ranked = ranked[q.offset :]
+            if not ranked:
+                return page
+            page.has_more = len(ranked) > q.limit
+            ranked = ranked[: q.limit]
+            rows = conn.execute(self._article_query().where(s.articles.c.id.in_([i for i, _ in ranked]))).all()
+            by_id = {a.id: a for a in self._articles_from_rows(conn, rows)}
+        for aid, score in ranked:
+            art = by_id.get(aid)
+            if art is not None:
+                snippet = highlight(art.text or art.summary, terms, art.lang)
+                page.hits.append(SearchHit(art, score, snippet))
+        return page
+
+    def reindex(self, batch: int = 500, progress=None) -> int:
+        """Rebuild the search index from the stored articles."""
+        done, last = 0, 0
+        while True:
+            with self.engine.begin() as conn:
+                rows = self._articles_from_rows(
+                    conn, conn.execute(self._article_query().where(s.articles.c.id > last).order_by(s.articles.c.id).limit(batch)).all()
+                )
+                if not rows:
+                    return done
+                for a in rows:
+                    self._index(conn, a.id, index_doc(a.title, a.text, a.tags, a.source_name, a.lang))
+            last = rows[-1].id
+            done += len(rows)
+            if progress:
+                progress(done)
+
+
 class SQLiteStorage(SQLStorage):
     from sqlalchemy.dialects.sqlite import insert as dialect_insert
 
@@ -350,6 +449,42 @@ class SQLiteStorage(SQLStorage):
 
         super().__init__(engine)
 
+    # bm25 weights for (title, body, tags, source)
+    BM25 = "bm25(article_search, 8.0, 1.0, 4.0, 2.0)"
+
+    def _index(self, conn, article_id: int, doc: IndexDoc) -> None:
+        conn.exec_driver_sql("DELETE FROM article_search WHERE rowid = ?", (article_id,))
+        conn.exec_driver_sql(
+            "INSERT INTO article_search(rowid, title, body, tags, source) VALUES (?, ?, ?, ?, ?)",
+            (article_id, doc.title, doc.body, doc.tags, doc.source),
+        )
+
+    def _unindex_source(self, conn, source_id: int) -> None:
+        # FTS5 tables know no foreign keys
+        conn.execute(
+            text("DELETE FROM article_search WHERE rowid IN (SELECT id FROM articles WHERE source_id = :sid)"),
+            {"sid": source_id},
+        )
+
+    def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int):
+        from akhbar.text.analyze import to_fts5_match
+
+        match = to_fts5_match(parsed)
+        if not match:
+            return []
+        where, params = self._filters(q)
+        # bm25() is negative (lower is better); the recency factor (> 1 for
+        # fresh articles) makes fresh matches more negative, i.e. better.
+        sql = text(
+            f"SELECT a.id, {self.BM25} * (1 + :rw / (1 + (julianday(:now) - julianday(a.published_at)) / :half)) AS score"
+            " FROM article_search JOIN articles a ON a.id = article_search.rowid"
+            f" WHERE article_search MATCH :match{where}"
+            " ORDER BY score LIMIT :limit"
+        )
+        params.update(match=match, now=now.replace(tzinfo=None).isoformat(sep=" "), rw=self.RECENCY_WEIGHT,
+                      half=self.RECENCY_HALF_DAYS, limit=limit)
+        return [(r[0], -float(r[1])) for r in conn.execute(sql, params)]
+
 
 class PostgresStorage(SQLStorage):
     from sqlalchemy.dialects.postgresql import insert as dialect_insert
@@ -358,3 +493,34 @@ class PostgresStorage(SQLStorage):
 
     def __init__(self, url: str):
         super().__init__(create_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10))
+
+    def _index(self, conn, article_id: int, doc: IndexDoc) -> None:
+        # 'simple' config: the terms are already analysed by our own engine,
+        # so both backends index the very same terms.
+        conn.execute(
+            text(
+                "INSERT INTO article_search(article_id, vector) VALUES (:id,"
+                " setweight(to_tsvector('simple', :title), 'A') || setweight(to_tsvector('simple', :tags), 'B')"
+                " || setweight(to_tsvector('simple', :source), 'C') || setweight(to_tsvector('simple', :body), 'D'))"
+                " ON CONFLICT (article_id) DO UPDATE SET vector = EXCLUDED.vector"
+            ),
+            dict(id=article_id, title=doc.title, tags=doc.tags, source=doc.source, body=doc.body),
+        )
+
+    def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int):
+        from akhbar.text.analyze import to_tsquery
+
+        tsq = to_tsquery(parsed)
+        if not tsq:
+            return []
+        where, params = self._filters(q)
+        sql = text(
+            "SELECT a.id, ts_rank_cd(x.vector, query, 1)"
+            " * (1 + :rw / (1 + EXTRACT(EPOCH FROM (CAST(:now AS timestamp) - a.published_at)) / 86400.0 / :half)) AS score"
+            " FROM article_search x JOIN articles a ON a.id = x.article_id, to_tsquery('simple', :q) query"
+            f" WHERE x.vector @@ query{where}"
+            " ORDER BY score DESC, a.id DESC LIMIT :limit"
+        )
+        params.update(q=tsq, now=now.replace(tzinfo=None), rw=self.RECENCY_WEIGHT, half=self.RECENCY_HALF_DAYS,
+                      limit=limit)
+        return [(r[0], float(r[1])) for r in conn.execute(sql, params)]

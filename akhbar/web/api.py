@@ -72,6 +72,16 @@ class SourceList(BaseModel):
     next: str | None
 
 
+class SearchItem(ArticleItem):
+    score: float = Field(description="Relevance (BM25 or ts_rank, with a recency boost); higher is better")
+    snippet: str = Field(description="HTML excerpt; the query's words are in <mark>, everything else escaped")
+
+
+class SearchList(BaseModel):
+    items: list[SearchItem]
+    next: str | None
+
+
 class Error(BaseModel):
     detail: str
 
@@ -174,3 +184,45 @@ def source_articles(source_id: Id, request: Request, store: Store, limit: Limit 
     if store.get_source(source_id) is None:
         raise HTTPException(404, "unknown source")
     return article_list(request, store, f"/sources/{source_id}/articles", limit, cursor, source_id=source_id)
+
+
+@router.get("/search", response_model=SearchList, responses=BAD_CURSOR)
+def search(
+    request: Request,
+    store: Store,
+    q: Annotated[str, Query(max_length=256, description='Query: words, "phrases", OR, -excluded')],
+    lang: Annotated[str | None, Query(max_length=8, description="Article language (ar, fr, en)")] = None,
+    section: Annotated[str | None, Query(max_length=32)] = None,
+    tag: Annotated[str | None, Query(max_length=100, description="Hashtag, without '#'")] = None,
+    source_id: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None,
+    since: Annotated[str | None, Query(max_length=64, description="Published on or after (ISO 8601)")] = None,
+    until: Annotated[str | None, Query(max_length=64, description="Published before (ISO 8601)")] = None,
+    limit: Limit = DEFAULT_LIMIT,
+    cursor: Cursor = None,
+):
+    """Full-text search, Arabic-aware, best matches first."""
+    from akhbar.dates import parse_date
+    from akhbar.search import SearchQuery
+    from akhbar.search.query import MAX_OFFSET
+
+    limit = clamp(limit)
+    offset = 0
+    if cursor:
+        if not (cursor.isascii() and cursor.isdigit()) or int(cursor) > MAX_OFFSET:
+            raise HTTPException(400, "invalid cursor")
+        offset = int(cursor)
+    bounds = {}
+    for name, value in (("since", since), ("until", until)):
+        if value:
+            bounds[name] = parse_date(value)
+            if bounds[name] is None:
+                raise HTTPException(400, f"cannot read {name}={value!r} as a date")
+    page = store.search(SearchQuery(text=q, lang=lang, section=section, tag_key=hashtag_key(tag) if tag else None,
+                                    source_id=source_id, limit=limit, offset=offset, **bounds))
+    items = [SearchItem(**article_item(h.article).model_dump(), score=h.score, snippet=h.snippet) for h in page.hits]
+    nxt = None
+    if page.has_more and offset + limit <= MAX_OFFSET:
+        params = {k: v for k, v in request.query_params.items() if k not in ("cursor", "limit")}
+        params.update(limit=limit, cursor=offset + limit)
+        nxt = f"{request.scope.get('root_path', '')}{PREFIX}/search?{urlencode(params)}"
+    return SearchList(items=items, next=nxt)

@@ -38,6 +38,8 @@ PAGE_SIZE = 20
 EXCERPT_CHARS = 200
 MAX_ID = 2**63 - 1  # a larger id would overflow SQLite INTEGER: a 500 instead of a 404
 TRENDING_DAYS = 7
+MAX_QUERY = 256
+MAX_SEARCH_PAGE = 50
 Id = Annotated[int, PathParam(ge=1, le=MAX_ID)]
 
 CSP = "; ".join(
@@ -289,5 +291,24 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         page = list_page(request.app.state.storage, section=slug, cursor=cursor)
         return render(request, "section.html", slug=slug, current_section=slug, page=page,
                       older=older_link(request, page))
+
+    @app.get("/search", **html)
+    def search_page(request: Request, q: str = "", section: str = "", lang: str = "", tag: str = "",
+                    source: int | None = None, page: int = 1):
+        from akhbar.search import SearchQuery
+
+        store: Storage = request.app.state.storage
+        q = q.strip()[:MAX_QUERY]
+        page = max(1, min(page, MAX_SEARCH_PAGE))
+        offset = (page - 1) * PAGE_SIZE
+        results = None
+        if q:
+            results = store.search(SearchQuery(
+                text=q, limit=PAGE_SIZE, offset=offset, section=section or None,
+                lang=lang or None, tag_key=hashtag_key(tag) if tag else None, source_id=source))
+        more = query_with(request, page=str(page + 1), ui=None) if results and results.has_more else None
+        prev = query_with(request, page=str(page - 1), ui=None) if page > 1 else None
+        return render(request, "search.html", q=q, section=section, lang=lang, results=results,
+                      offset=offset, more_link=more, prev_link=prev)
 
     return app

@@ -1,0 +1,141 @@
+"""Arabic-aware search on SQLite FTS5 and PostgreSQL, same results on both."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from akhbar.models import Article, Source
+from akhbar.search import SearchQuery
+from akhbar.text.hashtags import hashtag_key
+
+T0 = datetime(2025, 3, 13, 9, 0, tzinfo=timezone.utc)
+
+DOCS = [
+    # (n, source, lang, section, days_ago, title, text, tags)
+    (1, "a", "ar", "politics", 0, "الحكومة الجزائرية تعلن خطة جديدة", "أعلنت الحكومة اليوم في الجزائر عن خطة لدعم الاقتصاد.", ["الجزائر"]),
+    (2, "b", "ar", "politics", 5, "سفير الجزائر يتحدث لموقع ديفينس سكوب", "قال السفير بالجزائر إن المحادثات مع واشنطن تناولت صفقات السلاح.", ["ديفينس سكوب"]),
+    (3, "a", "ar", "sports", 1, "المنتخب يفوز على تونس", "فاز المنتخب الوطني لكرة القدم على نظيره التونسي بهدفين.", []),
+    (4, "b", "fr", "politics", 2, "L'ambassadeur d'Algérie et DefenseScoop", "Sabri Boukadoum a parlé des achats d'armes américaines.", ["DefenseScoop"]),
+    (5, "a", "ar", "economy", 3, "وزير المالية: الحكومة ستخفض الضرائب", "قال وزير المالية إن حكومته ستخفض الضرائب على الشركات الصغيرة.", []),
+    (6, "b", "en", "economy", 4, "Government to cut taxes", "The finance minister said the government would cut taxes.", []),
+]
+
+
+@pytest.fixture
+def indexed(store):
+    srcs = {k: store.add_source(Source(url=f"https://{k}.example/feed", name=name))
+            for k, name in (("a", "الدفاع العربي"), ("b", "Tunisie Telegraph"))}
+    ids = {}
+    for n, src, lang, section, days, title, text, tags in DOCS:
+        ids[n], _ = store.save_article(Article(
+            url=f"https://{src}.example/{n}", url_key=f"{src}.example/{n}", title=title, text=text,
+            source_id=srcs[src].id, lang=lang, section=section, tags=tags,
+            published=datetime.now(timezone.utc) - timedelta(days=days)))
+    return store, ids, srcs
+
+
+def found(store, text, **kw):
+    return [h.article.id for h in store.search(SearchQuery(text=text, **kw)).hits]
+
+
+@pytest.mark.parametrize("query", ["حكومة", "الحكومة", "والحكومة", "للحكومة", "الحكومه", "الحُكومة"])
+def test_clitics_and_spelling_variants_find_the_same_articles(indexed, query):
+    store, ids, _ = indexed
+    assert set(found(store, query)) >= {ids[1], ids[5]}
+
+
+def test_prefix_and_hamza_variants(indexed):
+    store, ids, _ = indexed
+    assert set(found(store, "بالجزائر")) >= {ids[1], ids[2]}
+    assert ids[1] in found(store, "اعلنت")  # أعلنت written without hamza
+
+
+def test_phrase_or_and_exclusion(indexed):
+    store, ids, _ = indexed
+    assert found(store, '"وزير المالية"') == [ids[5]]
+    assert set(found(store, "تونس OR السلاح")) == {ids[2], ids[3]}
+    hits = found(store, "الحكومة -الضرائب")
+    assert ids[1] in hits and ids[5] not in hits
+    assert found(store, "-الحكومة") == []
+
+
+def test_latin_names_inside_arabic_and_other_languages(indexed):
+    store, ids, _ = indexed
+    assert ids[4] in found(store, "DefenseScoop")
+    assert ids[6] in found(store, "taxes")
+    assert ids[4] in found(store, "algérie")
+
+
+def test_filters(indexed):
+    store, ids, srcs = indexed
+    assert found(store, "الحكومة", section="economy") == [ids[5]]
+    assert found(store, "الحكومة", source_id=srcs["a"].id, since=datetime.now(timezone.utc) - timedelta(days=1)) == [ids[1]]
+    assert found(store, "الجزائر", tag_key=hashtag_key("ديفينسسكوب")) == [ids[2]]
+    assert found(store, "Boukadoum", lang="ar") == []
+    assert found(store, "Boukadoum", lang="fr") == [ids[4]]
+
+
+def test_recency_breaks_ties_and_title_outweighs_body(indexed):
+    store, ids, _ = indexed
+    # both mention الحكومة in title and text; the fresher one ranks first
+    assert found(store, "الحكومة")[:2] == [ids[1], ids[5]]
+
+
+def test_snippets_mark_the_matching_words(indexed):
+    store, ids, _ = indexed
+    hit = store.search(SearchQuery(text="حكومة")).hits[0]
+    assert "<mark>الحكومة</mark>" in hit.snippet
+
+
+@pytest.mark.parametrize("query", ['"', "(", ")", "NEAR(a b)", "a AND OR NOT b", "*", "title:x", "\\", "'; DROP TABLE articles; --",
+                                   "الحكومة" * 100, "-", '"unbalanced', "^x", "{x}", "", "   ", "و ال في من"])
+def test_hostile_queries_never_fail(indexed, query):
+    store, _, _ = indexed
+    store.search(SearchQuery(text=query))
+    assert store.count_articles() == len(DOCS)
+
+
+def test_removed_source_leaves_no_search_rows(indexed):
+    store, ids, srcs = indexed
+    store.remove_source(srcs["a"].id)
+    assert found(store, "الحكومة") == []
+
+
+def test_reindex_rebuilds(indexed):
+    store, ids, _ = indexed
+    assert store.reindex() == len(DOCS)
+    assert set(found(store, "حكومة")) >= {ids[1], ids[5]}
+
+
+def test_cli_search_json(cli, tmp_path):
+    path = tmp_path / "items.jsonl"
+    path.write_text(json.dumps({"url": "https://x.example/1", "title": "الحكومة تعلن", "text": "أعلنت الحكومة " * 20,
+                                "published": "2025-03-13T09:00:00Z", "source": "مصدر"}, ensure_ascii=False) + "\n", encoding="utf-8")
+    cli("replay", str(path))
+    out = cli("search", "حكومة", "--json").output.strip().splitlines()
+    hit = json.loads(out[-1])
+    assert hit["title"] == "الحكومة تعلن" and hit["source"] == "مصدر" and hit["published"].startswith("2025-03-13")
+    assert {"url", "score"} <= set(hit)
+
+
+def test_search_page_and_api(indexed, settings):
+    from fastapi.testclient import TestClient
+
+    from akhbar.web.app import create_app
+
+    store, ids, _ = indexed
+    client = TestClient(create_app(settings, store))
+    page = client.get("/search", params={"q": "حكومة"})
+    assert page.status_code == 200
+    assert "<mark>الحكومة</mark>" in page.text and f"/article/{ids[1]}" in page.text
+    assert "<script" not in client.get("/search", params={"q": "<script>alert(1)</script>"}).text.split("</header>")[1]
+    api = client.get("/api/v1/search", params={"q": "الحكومة", "limit": 1}).json()
+    assert api["items"][0]["id"] == ids[1] and "<mark>" in api["items"][0]["snippet"]
+    nxt = client.get(api["next"]).json()
+    assert nxt["items"][0]["id"] == ids[5]
+    assert client.get("/api/v1/search", params={"q": "x", "cursor": "abc"}).status_code == 400
+    assert client.get("/api/v1/search", params={"q": "x" * 300}).status_code == 422
+    assert client.get("/api/v1/search", params={"q": '"("'}).status_code == 200
