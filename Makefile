@@ -8,7 +8,7 @@ PORT   ?= 8000
 AKHBAR_DATA ?= $(abspath ../shared/data)
 export AKHBAR_DATA
 
-.PHONY: install run demo test lock clean
+.PHONY: install run demo test lock clean eval-search bench-search
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -34,6 +34,14 @@ demo: install
 
 test: install
 	$(BIN)/pytest -q -p no:cacheprovider
+
+## Known-item search quality (MRR@10, recall@10) against plain FTS5.
+eval-search: install
+	$(BIN)/python scripts/eval_search.py --docs 5000 --queries 300
+
+## Search latency at 100k and 1M stored articles (builds .bench/*.db once).
+bench-search: install
+	$(BIN)/python scripts/bench_search.py --sizes 100000 1000000
 
 ## Re-pin the whole dependency tree after changing pyproject.toml.
 lock:

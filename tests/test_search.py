@@ -139,3 +139,11 @@ def test_search_page_and_api(indexed, settings):
     assert client.get("/api/v1/search", params={"q": "x", "cursor": "abc"}).status_code == 400
     assert client.get("/api/v1/search", params={"q": "x" * 300}).status_code == 422
     assert client.get("/api/v1/search", params={"q": '"("'}).status_code == 200
+
+
+def test_bounded_window_ranks_the_newest_and_widens_for_filters(indexed):
+    store, ids, _ = indexed
+    store.SEARCH_WINDOW = 1  # as if الحكومة matched more articles than are ranked exactly
+    assert found(store, "الحكومة") == [ids[5]]  # the newest-ingested match only
+    # a filter that rejects that one widens the window until it finds enough
+    assert found(store, "الحكومة", section="politics") == [ids[1]]

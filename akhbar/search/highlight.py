@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+from functools import lru_cache
 from html import escape
 
 from akhbar.text.analyze import analyze
@@ -12,16 +13,24 @@ from akhbar.text.analyze import analyze
 _WORD_RE = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640']+")
 
 
+SCAN_CHARS = 2000  # the lead is where a reader looks for the match
+
+
+@lru_cache(maxsize=200_000)
+def _word_terms(word: str, lang: str) -> frozenset[str]:
+    return frozenset(analyze(word, lang))
+
+
 def highlight(text: str, terms: set[str], lang: str | None, width: int = 240) -> str:
-    """HTML-safe excerpt of *text* around the densest cluster of matching
-    words, each wrapped in <mark>."""
-    text = " ".join((text or "").split())
+    """HTML-safe excerpt of the start of *text* around the densest cluster
+    of matching words, each wrapped in <mark>."""
+    text = " ".join((text or "")[:SCAN_CHARS].split())
     if not text:
         return ""
     spans = []
     if terms:
         for m in _WORD_RE.finditer(text):
-            if set(analyze(m.group(0), lang or "ar")) & terms:
+            if _word_terms(m.group(0), lang or "ar") & terms:
                 spans.append((m.start(), m.end()))
     start = 0
     if spans:

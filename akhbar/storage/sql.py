@@ -340,6 +340,7 @@ class SQLStorage(Storage):
     # -- search ------------------------------------------------------
     RECENCY_WEIGHT = 0.5  # how much a fresh article outranks an old one
     RECENCY_HALF_DAYS = 3.0
+    SEARCH_WINDOW = 1000  # matches ranked exactly; past it only the newest are
 
     def _index(self, conn, article_id: int, doc: IndexDoc) -> None:
         raise NotImplementedError
@@ -347,7 +348,8 @@ class SQLStorage(Storage):
     def _unindex_source(self, conn, source_id: int) -> None:
         """Drop the search rows of a source's articles (PostgreSQL cascades)."""
 
-    def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int) -> list[tuple[int, float]]:
+    def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int,
+                    title_only: bool = False) -> list[tuple[int, float]]:
         """The best *limit* (article id, score) pairs, best first; filters from *q*."""
         raise NotImplementedError
 
@@ -391,11 +393,14 @@ class SQLStorage(Storage):
             ranked = self._search_ids(conn, parsed, q, now, want)
             if len(ranked) < want and len(parsed.groups) > 1:
                 # Too few articles have every word. Readers misspell or add a
-                # word and still expect the article: those with only some of
-                # the words follow the complete matches, best first.
+                # word and still expect the article: those whose *title* has
+                # some of the words follow the complete matches, best first
+                # (titles only: any-word matching over bodies is both noisy
+                # and the costliest query there is).
                 relaxed = ParsedQuery(groups=(tuple(p for g in parsed.groups for p in g),), excluded=parsed.excluded)
                 seen = {i for i, _ in ranked}
-                extra = [(i, sc) for i, sc in self._search_ids(conn, relaxed, q, now, want) if i not in seen]
+                extra = [(i, sc) for i, sc in self._search_ids(conn, relaxed, q, now, want, title_only=True)
+                         if i not in seen]
                 ranked += extra[: want - len(ranked)]
             ranked = ranked[q.offset :]
             if not ranked:
@@ -466,24 +471,41 @@ class SQLiteStorage(SQLStorage):
             {"sid": source_id},
         )
 
-    def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int):
+    def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int, title_only: bool = False):
         from akhbar.text.analyze import to_fts5_match
 
-        match = to_fts5_match(parsed)
+        match = to_fts5_match(parsed, "title" if title_only else None)
         if not match:
             return []
         where, params = self._filters(q)
-        # bm25() is negative (lower is better); the recency factor (> 1 for
-        # fresh articles) makes fresh matches more negative, i.e. better.
-        sql = text(
-            f"SELECT a.id, {self.BM25} * (1 + :rw / (1 + (julianday(:now) - julianday(a.published_at)) / :half)) AS score"
-            " FROM article_search JOIN articles a ON a.id = article_search.rowid"
-            f" WHERE article_search MATCH :match{where}"
-            " ORDER BY score LIMIT :limit"
-        )
         params.update(match=match, now=now.replace(tzinfo=None).isoformat(sep=" "), rw=self.RECENCY_WEIGHT,
                       half=self.RECENCY_HALF_DAYS, limit=limit)
-        return [(r[0], -float(r[1])) for r in conn.execute(sql, params)]
+        # bm25() is negative (lower is better); the recency factor (> 1 for
+        # fresh articles) makes fresh matches more negative, i.e. better.
+        score = f"c.rank * (1 + :rw / (1 + (julianday(:now) - julianday(a.published_at)) / :half))"
+        window = self.SEARCH_WINDOW
+        total = None
+        while True:
+            # Scoring every match of a common word costs O(matches): only the
+            # newest `window` matches (highest rowid: ingest follows time)
+            # are scored, which is all of them for any specific query. The
+            # window widens when filters leave too few.
+            sql = text(
+                f"SELECT a.id, {score} AS score FROM ("
+                f"SELECT rowid AS id, {self.BM25} AS rank FROM article_search WHERE article_search MATCH :match"
+                " ORDER BY rowid DESC LIMIT :window"
+                f") c JOIN articles a ON a.id = c.id WHERE 1=1{where} ORDER BY score LIMIT :limit"
+            )
+            rows = conn.execute(sql, {**params, "window": window}).all()
+            if len(rows) < limit and where:
+                if total is None:
+                    total = conn.execute(
+                        text("SELECT count(*) FROM article_search WHERE article_search MATCH :match"), {"match": match}
+                    ).scalar()
+                if total > window:
+                    window *= 8
+                    continue
+            return [(r[0], -float(r[1])) for r in rows]
 
 
 class PostgresStorage(SQLStorage):
@@ -507,20 +529,33 @@ class PostgresStorage(SQLStorage):
             dict(id=article_id, title=doc.title, tags=doc.tags, source=doc.source, body=doc.body),
         )
 
-    def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int):
+    def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int, title_only: bool = False):
         from akhbar.text.analyze import to_tsquery
 
-        tsq = to_tsquery(parsed)
+        tsq = to_tsquery(parsed, "A" if title_only else "")
         if not tsq:
             return []
         where, params = self._filters(q)
-        sql = text(
-            "SELECT a.id, ts_rank_cd(x.vector, query, 1)"
-            " * (1 + :rw / (1 + EXTRACT(EPOCH FROM (CAST(:now AS timestamp) - a.published_at)) / 86400.0 / :half)) AS score"
-            " FROM article_search x JOIN articles a ON a.id = x.article_id, to_tsquery('simple', :q) query"
-            f" WHERE x.vector @@ query{where}"
-            " ORDER BY score DESC, a.id DESC LIMIT :limit"
-        )
         params.update(q=tsq, now=now.replace(tzinfo=None), rw=self.RECENCY_WEIGHT, half=self.RECENCY_HALF_DAYS,
                       limit=limit)
-        return [(r[0], float(r[1])) for r in conn.execute(sql, params)]
+        window = self.SEARCH_WINDOW
+        total = None
+        while True:
+            # as on SQLite: only the newest `window` matches are ranked
+            sql = text(
+                "SELECT a.id, ts_rank_cd(c.vector, to_tsquery('simple', :q), 1)"
+                " * (1 + :rw / (1 + EXTRACT(EPOCH FROM (CAST(:now AS timestamp) - a.published_at)) / 86400.0 / :half)) AS score"
+                " FROM (SELECT article_id, vector FROM article_search WHERE vector @@ to_tsquery('simple', :q)"
+                " ORDER BY article_id DESC LIMIT :window) c JOIN articles a ON a.id = c.article_id"
+                f" WHERE TRUE{where} ORDER BY score DESC, a.id DESC LIMIT :limit"
+            )
+            rows = conn.execute(sql, {**params, "window": window}).all()
+            if len(rows) < limit and where:
+                if total is None:
+                    total = conn.execute(
+                        text("SELECT count(*) FROM article_search WHERE vector @@ to_tsquery('simple', :q)"), {"q": tsq}
+                    ).scalar()
+                if total > window:
+                    window *= 8
+                    continue
+            return [(r[0], float(r[1])) for r in rows]

@@ -536,37 +536,44 @@ def _fts5_group(g: Group) -> str:
     return parts[0] if len(parts) == 1 else "(" + " OR ".join(parts) + ")"
 
 
-def to_fts5_match(parsed: ParsedQuery) -> str | None:
+def to_fts5_match(parsed: ParsedQuery, column: str | None = None) -> str | None:
     """SQLite FTS5 MATCH expression over pre-analysed columns; None when
     the query has no positive part (FTS5's NOT needs a left operand).
-    Every phrase is double-quoted, so no input reaches FTS5 syntax."""
+    Every phrase is double-quoted, so no input reaches FTS5 syntax.
+    *column* (an identifier of ours, never user input) restricts the
+    positive part to that column."""
     if parsed is None or not parsed.groups:
         return None
     expr = " AND ".join(_fts5_group(g) for g in parsed.groups)
+    if column:
+        expr = "{" + column + "} : (" + expr + ")"
     if parsed.excluded:
         expr = "(" + expr + ")" + "".join(" NOT " + _fts5_group(g) for g in parsed.excluded)
     return expr
 
 
-def _ts_lexeme(t: str) -> str:
-    return "'" + t.replace("\\", "\\\\").replace("'", "''") + "'"
+def _ts_lexeme(t: str, weight: str = "") -> str:
+    return "'" + t.replace("\\", "\\\\").replace("'", "''") + "'" + (":" + weight if weight else "")
 
 
-def _ts_phrase(p: Phrase) -> str:
-    return _ts_lexeme(p[0]) if len(p) == 1 else "(" + " <-> ".join(_ts_lexeme(t) for t in p) + ")"
+def _ts_phrase(p: Phrase, weight: str = "") -> str:
+    if len(p) == 1:
+        return _ts_lexeme(p[0], weight)
+    return "(" + " <-> ".join(_ts_lexeme(t, weight) for t in p) + ")"
 
 
-def _ts_group(g: Group) -> str:
-    parts = [_ts_phrase(p) for p in g]
+def _ts_group(g: Group, weight: str = "") -> str:
+    parts = [_ts_phrase(p, weight) for p in g]
     return parts[0] if len(parts) == 1 else "(" + " | ".join(parts) + ")"
 
 
-def to_tsquery(parsed: ParsedQuery) -> str | None:
+def to_tsquery(parsed: ParsedQuery, weight: str = "") -> str | None:
     """PostgreSQL ``to_tsquery('simple', ...)`` text; None when the query
-    has no positive part. Lexemes are single-quoted with ' and \\ escaped."""
+    has no positive part. Lexemes are single-quoted with ' and \\ escaped.
+    *weight* (e.g. 'A', the title) restricts the positive lexemes to it."""
     if parsed is None or not parsed.groups:
         return None
-    parts = [_ts_group(g) for g in parsed.groups]
+    parts = [_ts_group(g, weight) for g in parsed.groups]
     parts += ["!" + _ts_group(g) for g in parsed.excluded]
     return " & ".join(parts)
 
