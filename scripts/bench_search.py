@@ -55,6 +55,8 @@ def build(path: Path, n: int, recs: list, seed: int = 1) -> None:
     names = {r.source: sources.get(r.source, "ar").name for r in recs}
     store.close()
     rng = random.Random(seed)
+    recs = recs[:]
+    rng.shuffle(recs)  # outlets interleave, as in a live store
     t0 = time.perf_counter()
     prepared = []
     for r in recs:
@@ -139,6 +141,7 @@ def main() -> None:
     ap.add_argument("--sizes", type=int, nargs="+", default=[100_000])
     ap.add_argument("--queries", type=int, default=200)
     ap.add_argument("--dir", type=Path, default=Path(".bench"))
+    ap.add_argument("--build-only", action="store_true", help="build the stores, measure nothing")
     args = ap.parse_args()
     args.dir.mkdir(exist_ok=True)
     recs = load_unique(shared_data_dir())
@@ -149,7 +152,8 @@ def main() -> None:
             path.unlink(missing_ok=True)
             print(f"building {path} ...", flush=True)
             build(path, size, recs)
-        bench(path, recs, args.queries)
+        if not args.build_only:
+            bench(path, recs, args.queries)
 
 
 if __name__ == "__main__":
