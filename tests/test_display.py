@@ -67,3 +67,15 @@ def test_long_date_crosses_midnight_with_the_time_zone():
 
 def test_iso_keeps_the_offset():
     assert iso(T) == "2025-03-13T14:05:00+00:00"
+
+
+def test_hijri_date_beside_gregorian():
+    from datetime import datetime, timezone
+
+    from akhbar.dates.display import format_hijri_date
+
+    # 26 March 2024 = 16 Ramadan 1445 under Umm al-Qura (the three-calendar masthead example)
+    dt = datetime(2024, 3, 26, 12, tzinfo=timezone.utc)
+    assert format_hijri_date(dt, "ar") == "١٦ رمضان ١٤٤٥ هـ"
+    assert format_hijri_date(dt, "en") == "16 Ramadan 1445 AH"
+    assert format_hijri_date(datetime(1900, 1, 1, tzinfo=timezone.utc), "ar") is None

@@ -49,6 +49,32 @@ def format_long_date(dt: datetime, ui: str, tz: str = "UTC") -> str:
     return localize_digits(text, ui)
 
 
+HIJRI_MONTHS = {
+    "ar": ("محرم", "صفر", "ربيع الأول", "ربيع الآخر", "جمادى الأولى", "جمادى الآخرة", "رجب", "شعبان",
+           "رمضان", "شوال", "ذو القعدة", "ذو الحجة"),
+    "fr": ("mouharram", "safar", "rabia al awal", "rabia ath-thani", "joumada al oula", "joumada ath-thania",
+           "rajab", "chaabane", "ramadan", "chawwal", "dhou al qi`da", "dhou al-hijja"),
+    "en": ("Muharram", "Safar", "Rabi' al-Awwal", "Rabi' al-Thani", "Jumada al-Awwal", "Jumada al-Thani",
+           "Rajab", "Sha'ban", "Ramadan", "Shawwal", "Dhu al-Qi'dah", "Dhu al-Hijjah"),
+}
+HIJRI_SUFFIX = {"ar": "هـ", "fr": "AH", "en": "AH"}
+
+
+def format_hijri_date(dt: datetime, ui: str, tz: str = "UTC") -> str | None:
+    """The Hijri date under Umm al-Qura (the calendar Saudi Arabia uses;
+    others can differ by a day), e.g. '١٦ رمضان ١٤٤٥ هـ'; None outside
+    hijridate's range (1343-1500 AH)."""
+    from hijridate import Gregorian
+
+    d = to_local(dt, tz)
+    try:
+        h = Gregorian(d.year, d.month, d.day).to_hijri()
+    except (OverflowError, ValueError):
+        return None
+    lang = ui if ui in HIJRI_MONTHS else "en"
+    return localize_digits(f"{h.day} {HIJRI_MONTHS[lang][h.month - 1]} {h.year} {HIJRI_SUFFIX[lang]}", ui)
+
+
 def iso(dt: datetime) -> str:
     """ISO 8601 with an explicit offset, for <time datetime> and the API."""
     if dt.tzinfo is None:

@@ -26,7 +26,7 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from akhbar import __version__
 from akhbar.config import Settings, load_settings
-from akhbar.dates.display import format_card_date, format_long_date, iso, localize_digits
+from akhbar.dates.display import format_card_date, format_hijri_date, format_long_date, iso, localize_digits
 from akhbar.extraction.sanitize import sanitize_html
 from akhbar.sections import TAXONOMY, section_name
 from akhbar.storage import Page, Storage, open_storage
@@ -163,6 +163,7 @@ def page_context(request: Request) -> dict:
         translations=load_translations()[ui],
         card_date=lambda dt: format_card_date(dt, ui, tz),
         long_date=lambda dt: format_long_date(dt, ui, tz),
+        hijri_date=lambda dt: format_hijri_date(dt, ui, tz),
         num=lambda n: localize_digits(str(n), ui),
         section_name=lambda slug: section_name(slug, ui),
         lang_name=lambda code: locale.languages.get(code or "", code),
