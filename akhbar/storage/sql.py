@@ -341,6 +341,10 @@ class SQLStorage(Storage):
     RECENCY_WEIGHT = 0.5  # how much a fresh article outranks an old one
     RECENCY_HALF_DAYS = 3.0
     SEARCH_WINDOW = 1000  # matches ranked exactly; past it only the newest are
+    # A filter that rejects most matches widens the window up to this many
+    # newest matches, no further: the cost of one query stays bounded, and
+    # what lies past it is the oldest news.
+    SEARCH_WINDOW_MAX = 64_000
 
     def _index(self, conn, article_id: int, doc: IndexDoc) -> None:
         raise NotImplementedError
@@ -502,7 +506,7 @@ class SQLiteStorage(SQLStorage):
                     total = conn.execute(
                         text("SELECT count(*) FROM article_search WHERE article_search MATCH :match"), {"match": match}
                     ).scalar()
-                if total > window:
+                if total > window and window < self.SEARCH_WINDOW_MAX:
                     window *= 8
                     continue
             return [(r[0], -float(r[1])) for r in rows]
@@ -555,7 +559,7 @@ class PostgresStorage(SQLStorage):
                     total = conn.execute(
                         text("SELECT count(*) FROM article_search WHERE vector @@ to_tsquery('simple', :q)"), {"q": tsq}
                     ).scalar()
-                if total > window:
+                if total > window and window < self.SEARCH_WINDOW_MAX:
                     window *= 8
                     continue
             return [(r[0], float(r[1])) for r in rows]
