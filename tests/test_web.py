@@ -388,3 +388,55 @@ def test_english_interface_uses_the_message_ids(client, db, src):
     assert css(doc(r), "h1")[0].text_content() == f"Latest news with #{TAG}"
     assert '<html lang="en" dir="ltr">' in r.text
     assert re.search(r'<time datetime="[^"]+">13-03-2025</time>', r.text)
+
+
+def test_atom_feeds_per_section_tag_and_source(tmp_path):
+    from lxml import etree
+
+    from akhbar.config import load_settings
+    from akhbar.models import Article, Source
+    from akhbar.storage import open_storage
+    from akhbar.web.app import create_app
+    from fastapi.testclient import TestClient
+    from datetime import datetime, timezone
+
+    store = open_storage(f"sqlite:///{tmp_path / 'f.db'}")
+    src = store.add_source(Source(url="https://da.example/feed", name="الدفاع العربي"))
+    store.save_article(Article(url="https://da.example/1", url_key="da.example/1", title="سفير الجزائر & <واشنطن>",
+                               source_id=src.id, section="politics", tags=["ديفينسسكوب"], lang="ar",
+                               published=datetime(2025, 3, 13, 9, tzinfo=timezone.utc), summary="ملخص"))
+    client = TestClient(create_app(load_settings(database_url=f"sqlite:///{tmp_path / 'f.db'}"), store))
+    ns = {"a": "http://www.w3.org/2005/Atom"}
+    for path in ("/section/politics/feed.atom", "/tag/%D8%AF%D9%8A%D9%81%D9%8A%D9%86%D8%B3%D8%B3%D9%83%D9%88%D8%A8/feed.atom",
+                 f"/source/{src.id}/feed.atom"):
+        res = client.get(path)
+        assert res.status_code == 200 and res.headers["content-type"].startswith("application/atom+xml")
+        doc = etree.fromstring(res.content)
+        assert doc.findtext("a:entry/a:title", namespaces=ns) == "سفير الجزائر & <واشنطن>"
+        assert doc.find("a:entry/a:published", namespaces=ns).text == "2025-03-13T09:00:00+00:00"
+    page = client.get("/section/politics").text
+    assert 'type="application/atom+xml"' in page and "/section/politics/feed.atom" in page
+    assert client.get("/section/nope/feed.atom").status_code == 404
+
+
+def test_api_sections(tmp_path):
+    from datetime import datetime, timezone
+
+    from fastapi.testclient import TestClient
+
+    from akhbar.config import load_settings
+    from akhbar.models import Article, Source
+    from akhbar.storage import open_storage
+    from akhbar.web.app import create_app
+
+    store = open_storage(f"sqlite:///{tmp_path / 's.db'}")
+    src = store.add_source(Source(url="https://x.example/feed", name="X"))
+    for n, sec in enumerate(["sports", "politics", "sports"]):
+        store.save_article(Article(url=f"https://x.example/{n}", url_key=f"x.example/{n}", title=f"t{n}", source_id=src.id,
+                                   section=sec, published=datetime(2025, 3, 13, n, tzinfo=timezone.utc)))
+    client = TestClient(create_app(load_settings(database_url=f"sqlite:///{tmp_path / 's.db'}"), store))
+    assert {"slug": "sports", "names": {"ar": "رياضة", "fr": "Sport", "en": "Sports"}} in client.get("/api/v1/sections").json()
+    body = client.get("/api/v1/sections/sports", params={"limit": 1}).json()
+    assert body["section"]["names"]["ar"] == "رياضة" and [a["title"] for a in body["items"]] == ["t2"]
+    assert [a["title"] for a in client.get(body["next"]).json()["items"]] == ["t0"]
+    assert client.get("/api/v1/sections/nope").status_code == 404

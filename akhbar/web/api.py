@@ -226,3 +226,38 @@ def search(
         params.update(limit=limit, cursor=offset + limit)
         nxt = f"{request.scope.get('root_path', '')}{PREFIX}/search?{urlencode(params)}"
     return SearchList(items=items, next=nxt)
+
+
+class SectionInfo(BaseModel):
+    slug: str
+    names: dict[str, str] = Field(description="Display names by UI language (ar, fr, en)")
+
+
+class SectionArticles(ArticleList):
+    section: SectionInfo
+
+
+def section_info(slug: str) -> SectionInfo:
+    from akhbar.sections import TAXONOMY
+
+    sec = TAXONOMY[slug]
+    return SectionInfo(slug=slug, names={"ar": sec.ar, "fr": sec.fr, "en": sec.en})
+
+
+@router.get("/sections", response_model=list[SectionInfo])
+def list_sections():
+    """The fixed section taxonomy with its names."""
+    from akhbar.sections import TAXONOMY
+
+    return [section_info(slug) for slug in TAXONOMY]
+
+
+@router.get("/sections/{slug}", response_model=SectionArticles, responses={**BAD_CURSOR, **NOT_FOUND})
+def section_articles(slug: str, request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None):
+    """A section's articles, newest first."""
+    from akhbar.sections import TAXONOMY
+
+    if slug not in TAXONOMY:
+        raise HTTPException(404, "unknown section")
+    page = article_list(request, store, f"/sections/{slug}", limit, cursor, section=slug)
+    return SectionArticles(section=section_info(slug), items=page.items, next=page.next)

@@ -17,7 +17,7 @@ from babel import Locale
 from fastapi import FastAPI, Path as PathParam, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -128,7 +128,7 @@ def bdi(text: str | None) -> Markup:
 def make_env() -> Environment:
     env = Environment(
         loader=FileSystemLoader(HERE / "templates"),
-        autoescape=select_autoescape(["html"], default_for_string=True),
+        autoescape=select_autoescape(["html", "xml"], default_for_string=True),
         trim_blocks=True,
         lstrip_blocks=True,
     )
@@ -182,6 +182,17 @@ def render(request: Request, template: str, status: int = 200, **context) -> HTM
     if asked in UI_LANGS and asked != request.cookies.get(COOKIE):
         response.set_cookie(COOKIE, asked, max_age=365 * 24 * 3600, path="/", samesite="lax", httponly=True)
     return response
+
+
+def atom(request: Request, title: str, html_path: str, items: list) -> Response:
+    """An Atom 1.0 document of *items* (newest first) for the page at *html_path*."""
+    base = str(request.base_url).rstrip("/")
+    ctx = page_context(request)
+    updated = iso(items[0].published) if items else iso(datetime(1970, 1, 1, tzinfo=timezone.utc))
+    ctx.update(title=title, items=items, base=base, html_url=base + html_path,
+               self_url=base + request.url.path, updated=updated)
+    body = request.app.state.jinja.get_template("atom.xml").render(ctx)
+    return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
 def list_page(store: Storage, **kwargs) -> Page:
@@ -292,6 +303,32 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         page = list_page(request.app.state.storage, section=slug, cursor=cursor)
         return render(request, "section.html", slug=slug, current_section=slug, page=page,
                       older=older_link(request, page))
+
+    # -- Atom feeds out: every section, hashtag and source -----------------
+    @app.get("/section/{slug}/feed.atom", include_in_schema=False)
+    def section_feed(request: Request, slug: str):
+        if slug not in TAXONOMY:
+            raise PageError(404, "section")
+        page = list_page(request.app.state.storage, section=slug)
+        return atom(request, section_name(slug, ui_of(request)), f"/section/{slug}", page.items)
+
+    @app.get("/tag/{hashtag}/feed.atom", include_in_schema=False)
+    def tag_feed(request: Request, hashtag: str):
+        store: Storage = request.app.state.storage
+        tag = store.get_tag(hashtag_key(hashtag))
+        if tag is None:
+            raise PageError(404, "tag")
+        page = list_page(store, tag_key=tag.key)
+        return atom(request, f"#{tag.name}", tag_url(tag.name), page.items)
+
+    @app.get("/source/{source_id}/feed.atom", include_in_schema=False)
+    def source_feed(request: Request, source_id: Id):
+        store: Storage = request.app.state.storage
+        source = store.get_source(source_id)
+        if source is None:
+            raise PageError(404, "source")
+        page = list_page(store, source_id=source_id)
+        return atom(request, source.name, f"/source/{source_id}", page.items)
 
     @app.get("/search", **html)
     def search_page(request: Request, q: str = "", section: str = "", lang: str = "", tag: str = "",
