@@ -8,7 +8,7 @@ PORT   ?= 8000
 AKHBAR_DATA ?= $(abspath ../shared/data)
 export AKHBAR_DATA
 
-.PHONY: install run demo test lock clean eval-search bench-search
+.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -43,9 +43,20 @@ eval-search: install
 bench-search: install
 	$(BIN)/python scripts/bench_search.py --sizes 100000 1000000
 
+## Arabic NER: word clusters from the unlabeled ANT text (committed), the
+## CRF trained on CLEANANERCorp, and its held-out evaluation.
+ner-clusters: install
+	$(BIN)/python scripts/cluster_words.py
+
+train-ner: install
+	$(BIN)/python scripts/train_ner.py
+
+eval-ner: install
+	$(BIN)/python scripts/eval_ner.py
+
 ## Re-pin the whole dependency tree after changing pyproject.toml.
 lock:
-	$(BIN)/pip install -q -e '.[test]'
+	$(BIN)/pip install -q -e '.[test,train]'
 	$(BIN)/pip freeze --exclude-editable | grep -v '^akhbar' > requirements.lock
 
 clean:

@@ -398,5 +398,15 @@ def parse_date_cmd(text: str, ref: str | None, tz: str | None) -> None:
         raise click.ClickException(str(exc)) from exc
 
 
+@main.command()
+@click.option("--conll", "conll", type=click.File("r", encoding="utf-8"), required=True,
+              help="One token per line (extra columns ignored), blank line between sentences; - for stdin.")
+def ner(conll) -> None:
+    """Tag Arabic named entities: one `token TAG` line per input line (BIO, PERS/LOC/ORG/MISC)."""
+    from akhbar.entities import conll_io
+
+    conll_io(conll, click.get_text_stream("stdout"))
+
+
 if __name__ == "__main__":
     main()
