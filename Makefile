@@ -8,7 +8,7 @@ PORT   ?= 8000
 AKHBAR_DATA ?= $(abspath ../shared/data)
 export AKHBAR_DATA
 
-.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner
+.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner eval-stories
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -53,6 +53,11 @@ train-ner: install
 
 eval-ner: install
 	$(BIN)/python scripts/eval_ner.py
+
+## Story clustering: pairwise/B-cubed P/R/F1 against baselines on the Arabic
+## gold and ../shared/data/stories; ms/article at growing stream sizes.
+eval-stories: install
+	$(BIN)/python scripts/eval_stories.py --cost
 
 ## Re-pin the whole dependency tree after changing pyproject.toml.
 lock:

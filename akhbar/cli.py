@@ -408,5 +408,20 @@ def ner(conll) -> None:
     conll_io(conll, click.get_text_stream("stdout"))
 
 
+@main.command()
+@click.argument("input", type=click.File("r", encoding="utf-8"), default="-")
+@click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Where {id,story} lines go.")
+@click.option("--cards", type=click.File("w", encoding="utf-8"), default=None, help="Also write one story card per line.")
+@click.option("--no-embeddings", is_flag=True, help="Words only (no multilingual sentence embeddings).")
+def stories(input, output, cards, no_embeddings) -> None:
+    """Group JSON lines {id,date,title,text,source,lang?} (in date order) into stories: {id,story} lines."""
+    from akhbar.stories.cli import run_jsonl
+    from akhbar.stories.cluster import ClusterConfig
+
+    stats = run_jsonl(input, output, config=ClusterConfig(use_embeddings=not no_embeddings), cards=cards)
+    if stats["errors"]:
+        click.echo(f"{stats['errors']} input lines skipped (reasons above)", err=True)
+
+
 if __name__ == "__main__":
     main()
