@@ -344,7 +344,7 @@ class SQLStorage(Storage):
     # A filter that rejects most matches widens the window up to this many
     # newest matches, no further: the cost of one query stays bounded, and
     # what lies past it is the oldest news.
-    SEARCH_WINDOW_MAX = 64_000
+    SEARCH_WINDOW_MAX = 8_000
 
     def _index(self, conn, article_id: int, doc: IndexDoc) -> None:
         raise NotImplementedError
