@@ -8,7 +8,7 @@ PORT   ?= 8000
 AKHBAR_DATA ?= $(abspath ../shared/data)
 export AKHBAR_DATA
 
-.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner eval-stories
+.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner eval-stories train-sections eval-sections
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -58,6 +58,14 @@ eval-ner: install
 ## gold and ../shared/data/stories; ms/article at growing stream sizes.
 eval-stories: install
 	$(BIN)/python scripts/eval_stories.py --cost
+
+## Section classifier: train on ANT -> akhbar/sections/model/ (~2 min), then
+## evaluate held-out and leave-one-outlet-out, desk vs hand-checked labels (~25-40 min).
+train-sections: install
+	$(BIN)/python scripts/train_sections.py
+
+eval-sections: install
+	$(BIN)/python scripts/eval_sections.py
 
 ## Re-pin the whole dependency tree after changing pyproject.toml.
 lock:

@@ -410,6 +410,15 @@ def ner(conll) -> None:
 
 @main.command()
 @click.argument("input", type=click.File("r", encoding="utf-8"), default="-")
+def classify(input) -> None:
+    """File JSON lines {id,title,text,lang?,section?} under a section: {id,section,confidence} lines."""
+    from akhbar.sections.classifier import classify_jsonl
+
+    classify_jsonl(input, click.get_text_stream("stdout"))
+
+
+@main.command()
+@click.argument("input", type=click.File("r", encoding="utf-8"), default="-")
 @click.option("-o", "--output", type=click.File("w", encoding="utf-8"), default="-", help="Where {id,story} lines go.")
 @click.option("--cards", type=click.File("w", encoding="utf-8"), default=None, help="Also write one story card per line.")
 @click.option("--no-embeddings", is_flag=True, help="Words only (no multilingual sentence embeddings).")

@@ -1,0 +1,243 @@
+"""Section classifier: the shipped artifact on real ANT articles read from
+../shared/data (AKHBAR_DATA) at test time; no article text is stored here."""
+
+from __future__ import annotations
+
+import io
+import json
+import re
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from akhbar.sections import TAXONOMY
+from akhbar.sections.classifier import ARTIFACT, SectionClassifier, SectionModel, classify_jsonl
+
+GOLD = Path(__file__).resolve().parent.parent / "eval" / "sections_gold.jsonl"
+_FIELD = re.compile(r"<(TITLE|TEXT)>(.*?)</\1>", re.S)
+
+# hand-checked (eval/sections_gold.jsonl): a Premier League match report and
+# a Saudi stock-market report
+FOOTBALL = "ant-multisource/BBC/sport/BB-sport-90-20180331.txt"
+ECONOMY = "ant-multisource/CNN/economy/CN-economy-422-20181014.txt"
+
+
+def read_ant(shared_data: Path, rel: str) -> tuple[str, str]:
+    raw = (shared_data / rel).read_text(encoding="utf-8", errors="replace")
+    fields = {m.group(1): m.group(2).strip() for m in _FIELD.finditer(raw)}
+    return fields["TITLE"], fields["TEXT"]
+
+
+def gold_articles(shared_data: Path, section: str, split: str = "test") -> list[tuple[str, str]]:
+    out = []
+    for line in GOLD.read_text(encoding="utf-8").splitlines():
+        rec = json.loads(line)
+        if rec["gold"] == section and rec["split"] == split and rec["outlet"] != "JawharaFM":
+            desk = rec["desk"]
+            path = shared_data / "ant-multisource" / rec["outlet"] / desk / f"{rec['docno']}.txt"
+            if path.is_file():
+                out.append(read_ant(shared_data, str(path.relative_to(shared_data))))
+    return out
+
+
+@pytest.fixture(scope="module")
+def clf() -> SectionClassifier:
+    return SectionClassifier.load()
+
+
+@pytest.fixture(scope="module")
+def football(shared_data):
+    return read_ant(shared_data, FOOTBALL)
+
+
+@pytest.fixture(scope="module")
+def economy(shared_data):
+    return read_ant(shared_data, ECONOMY)
+
+
+# -- the artifact ---------------------------------------------------------------
+
+
+def test_artifact_is_plain_arrays_loaded_without_pickle():
+    assert ARTIFACT.is_file(), "run `make train-sections`"
+    assert ARTIFACT.stat().st_size < 5_000_000
+    with zipfile.ZipFile(ARTIFACT) as zf:
+        assert sorted(zf.namelist()) == ["coef.npy", "idf.npy", "intercept.npy", "meta.npy", "vocab.npy"]
+    with np.load(ARTIFACT, allow_pickle=False) as z:  # raises on any object array
+        for key in z.files:
+            assert z[key].dtype != object
+        meta = json.loads(z["meta"].tobytes().decode("utf-8"))
+        assert z["coef"].shape == (len(meta["classes"]), z["idf"].shape[0])
+    assert set(meta["classes"]) <= set(TAXONOMY)
+    assert "ANT" in meta["licence"] and "Apache-2.0" in meta["licence"]
+
+
+def test_load_is_cached_and_analyser_unchanged(clf):
+    assert SectionClassifier.load() is clf
+    assert not clf.analyzer_drift, (
+        f"the analyser {clf.analyzer.name!r} changed since the model was trained: run `make train-sections`"
+    )
+    assert 0.0 < clf.threshold < 1.0 and clf.prior_boost > 1.0
+
+
+def test_model_round_trips(tmp_path, clf):
+    path = tmp_path / "copy.npz"
+    clf.model.save(path)
+    again = SectionClassifier(SectionModel.read(path))
+    title, text = "ارتفاع أسعار النفط في الأسواق العالمية", "ارتفعت أسعار النفط اليوم مع تراجع المخزونات الأمريكية"
+    assert again.predict(title, text) == pytest.approx(clf.predict(title, text), abs=1e-6)
+
+
+# -- real articles --------------------------------------------------------------
+
+
+def test_football_article_is_sports(clf, football):
+    slug, conf = clf.predict(*football)
+    assert slug == "sports" and conf > 0.9
+
+
+def test_economy_article_is_economy(clf, economy):
+    slug, conf = clf.predict(*economy)
+    assert slug == "economy" and conf > 0.9
+
+
+@pytest.mark.parametrize("section", ["sports", "economy", "politics", "technology"])
+def test_hand_checked_articles_mostly_right(clf, shared_data, section):
+    articles = gold_articles(shared_data, section)
+    assert len(articles) >= 10
+    preds = [slug for slug, _ in clf.predict_many([(t, x, "ar", None) for t, x in articles])]
+    assert sum(p == section for p in preds) / len(preds) >= 0.8
+
+
+def test_predict_many_matches_predict(clf, football, economy):
+    items = [(*football, None, None), (*economy, "ar", "politics"), ("Le match", "Le PSG a gagné", None, None)]
+    assert clf.predict_many(items) == [clf.predict(*item) for item in items]
+
+
+# -- prior ------------------------------------------------------------------------
+
+
+def _mixtures(football, economy):
+    """Articles stitched from the first sentences of both reports."""
+    fs = [s for s in football[1].split("\n") if s.strip()]
+    es = [s for s in economy[1].split("\n") if s.strip()]
+    for i in range(1, 5):
+        for j in range(1, 5):
+            yield "\n".join(fs[:i] + es[:j])
+
+
+def test_prior_settles_a_close_call(clf, football, economy):
+    close = []
+    for text in _mixtures(football, economy):
+        p = clf.probabilities("", text)
+        top2 = sorted(p, key=p.get, reverse=True)[:2]
+        if set(top2) == {"sports", "economy"} and p[top2[0]] < clf.prior_boost * p[top2[1]] and p[top2[0]] < 0.8:
+            close.append(text)
+    assert close, "no ambiguous mixture found"
+    for text in close:
+        assert clf.predict("", text, prior="sports")[0] == "sports"
+        assert clf.predict("", text, prior="economy")[0] == "economy"
+
+
+def test_prior_does_not_override_a_confident_prediction(clf, football, economy):
+    assert clf.predict(*football, prior="politics")[0] == "sports"
+    assert clf.predict(*economy, prior="sports")[0] == "economy"
+    assert clf.predict(*football, prior="رياضة") == clf.predict(*football, prior="sports")
+
+
+def test_prior_accepts_outlet_labels(clf, football, economy):
+    text = next(t for t in _mixtures(football, economy)
+                if abs(clf.probabilities("", t)["sports"] - clf.probabilities("", t)["economy"]) < 0.5)
+    assert clf.predict("", text, prior="Sport")[0] == "sports"  # mapped with section_for_label
+    assert clf.predict("", text, prior="اقتصاد")[0] == "economy"
+    assert clf.predict("", text, prior="not a section")[0] == clf.predict("", text)[0]
+
+
+# -- low confidence, other languages ------------------------------------------------
+
+
+def test_low_confidence_falls_back_to_misc(clf):
+    slug, conf = clf.predict("عاجل", "")
+    assert slug == "misc" and conf < clf.threshold
+
+
+def test_fallback_rule(clf, football, economy):
+    """Below the threshold the answer is misc, above it the top section."""
+    text = next(iter(_mixtures(football, economy)))
+    top = max(clf.probabilities("", text).values())
+    strict = SectionClassifier(clf.model)
+    strict.threshold = min(0.999, top + 0.01)
+    assert strict.predict("", text) == ("misc", pytest.approx(top, abs=1e-6))
+    strict.threshold = top - 0.01
+    assert strict.predict("", text)[0] != "misc"
+
+
+def test_french_and_english_get_the_prior_or_misc(clf):
+    fr = ("Le PSG remporte la Ligue 1", "Le club parisien a battu Lyon 3-0 dimanche au Parc des Princes.")
+    en = ("Oil prices rise", "Brent crude rose on Monday as US inventories fell to a three-year low.")
+    assert clf.predict(*fr) == ("misc", 0.0)
+    assert clf.predict(*fr, prior="sports") == ("sports", 0.5)
+    assert clf.predict(*en, lang="en", prior="Business") == ("economy", 0.5)
+    assert clf.predict("", "") == ("misc", 0.0)
+
+
+def test_declared_language_wins(clf, football):
+    assert clf.predict(*football, lang="fr") == ("misc", 0.0)
+    assert clf.predict(*football, lang="ar-TN")[0] == "sports"
+
+
+# -- `akhbar classify` JSON lines contract -----------------------------------------------
+
+
+def test_classify_jsonl_contract(clf, football, economy):
+    lines = [
+        json.dumps({"id": 1, "title": football[0], "text": football[1]}, ensure_ascii=False),
+        json.dumps({"id": "b", "title": economy[0], "text": economy[1], "lang": "ar"}, ensure_ascii=False),
+        "",
+        "{not json",
+        json.dumps(["a list"]),
+        json.dumps({"id": 5, "title": "Le PSG gagne", "text": "Le club a battu Lyon", "lang": "fr"}),
+        json.dumps({"id": 6, "title": economy[0], "text": economy[1], "section": "economy"}, ensure_ascii=False),
+        json.dumps({"id": 7}),
+    ]
+    out = io.StringIO()
+    stats = classify_jsonl(io.StringIO("\n".join(lines) + "\n"), out, clf)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert stats == {"read": 7, "classified": 5, "errors": 2}
+    assert [r.get("id") for r in rows] == [1, "b", None, None, 5, 6, 7]
+    assert rows[0]["section"] == "sports" and rows[1]["section"] == "economy"
+    assert "error" in rows[2] and "error" in rows[3]
+    assert rows[4] == {"id": 5, "section": "misc", "confidence": 0.0}
+    assert rows[6] == {"id": 7, "section": "misc", "confidence": 0.0}
+    for r in rows:
+        if "error" not in r:
+            assert set(r) == {"id", "section", "confidence"}
+            assert r["section"] in TAXONOMY and 0.0 <= r["confidence"] <= 1.0
+
+
+def test_classify_jsonl_batches_keep_order(clf, football, economy):
+    items = [football, economy] * 7
+    src = "".join(json.dumps({"id": i, "title": t, "text": x}, ensure_ascii=False) + "\n" for i, (t, x) in enumerate(items))
+    out = io.StringIO()
+    classify_jsonl(io.StringIO(src), out, clf, batch=3)
+    rows = [json.loads(line) for line in out.getvalue().splitlines()]
+    assert [r["id"] for r in rows] == list(range(len(items)))
+    assert [r["section"] for r in rows] == ["sports", "economy"] * 7
+
+
+def test_cli_classify_contract():
+    import json
+
+    from click.testing import CliRunner
+
+    from akhbar.cli import main
+
+    lines = [json.dumps({"id": 1, "title": "ريال مدريد يفوز على برشلونة في الكلاسيكو",
+                         "text": "سجل رونالدو هدفين في مباراة كرة القدم"}, ensure_ascii=False), "not json"]
+    res = CliRunner().invoke(main, ["classify"], input="\n".join(lines) + "\n")
+    assert res.exit_code == 0
+    out = [json.loads(line) for line in res.stdout.splitlines()]
+    assert out[0]["id"] == 1 and out[0]["section"] == "sports" and 0 < out[0]["confidence"] <= 1
+    assert out[1]["id"] is None and "error" in out[1]
