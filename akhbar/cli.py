@@ -100,15 +100,19 @@ def sources_list(ctx, as_json: bool) -> None:
             click.echo(f"{s.id:>4}  {s.name}  <{s.url}>  [{s.lang or '?'}] {s.article_count} articles ({state})")
 
 
+def _set_status(ctx, ref: str, status: str, done: str) -> None:
+    store = _storage(ctx)
+    src = _find_source(store, ref)
+    store.set_source_status(src.id, status)
+    click.echo(f"{done} source {src.id}: {src.name}")
+
+
 @sources.command("pause")
 @click.argument("ref")
 @click.pass_context
 def sources_pause(ctx, ref: str) -> None:
     """Stop polling a source (id or URL); its articles stay."""
-    store = _storage(ctx)
-    src = _find_source(store, ref)
-    store.set_source_status(src.id, "paused")
-    click.echo(f"paused source {src.id}: {src.name}")
+    _set_status(ctx, ref, "paused", "paused")
 
 
 @sources.command("resume")
@@ -116,10 +120,7 @@ def sources_pause(ctx, ref: str) -> None:
 @click.pass_context
 def sources_resume(ctx, ref: str) -> None:
     """Resume polling a paused source."""
-    store = _storage(ctx)
-    src = _find_source(store, ref)
-    store.set_source_status(src.id, "active")
-    click.echo(f"resumed source {src.id}: {src.name}")
+    _set_status(ctx, ref, "active", "resumed")
 
 
 @sources.command("remove")

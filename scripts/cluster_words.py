@@ -30,7 +30,6 @@ import argparse
 import gzip
 import hashlib
 import math
-import os
 import re
 import sys
 import time
@@ -43,6 +42,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from akhbar.config import shared_data_dir  # noqa: E402
 from akhbar.entities.features import TOKEN_RE, norm_text  # noqa: E402
 
 OUT = ROOT / "akhbar" / "entities" / "model" / "clusters.tsv.gz"
@@ -58,8 +58,7 @@ _SENT_SPLIT = re.compile(r"[.!?؟\n]+")
 
 
 def data_dir() -> Path:
-    env = os.environ.get("AKHBAR_DATA")
-    return Path(env) if env else (ROOT.parent / "shared" / "data").resolve()
+    return shared_data_dir()
 
 
 def iter_texts(base: Path):

@@ -22,7 +22,6 @@ from __future__ import annotations
 
 import argparse
 import json
-import os
 import sys
 import time
 from collections import Counter, defaultdict
@@ -32,18 +31,10 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from train_ner import data_file  # noqa: E402  (scripts/ is on sys.path when run)
 from akhbar.entities.features import norm  # noqa: E402
 from akhbar.entities.gazetteer import bio_spans  # noqa: E402
 from akhbar.entities.ner import TYPES, ArabicNER, evaluate, read_conll, split  # noqa: E402
-
-
-def data_file() -> Path:
-    env = os.environ.get("AKHBAR_DATA")
-    base = Path(env) if env else (ROOT.parent / "shared" / "data").resolve()
-    path = base / "anercorp" / "cleananercorp_TRAIN.txt"
-    if not path.exists():
-        sys.exit(f"ANERcorp not found at {path} (set AKHBAR_DATA to the shared/data folder)")
-    return path
 
 
 class DictionaryBaseline:

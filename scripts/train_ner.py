@@ -30,7 +30,6 @@ minutes on one core.
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 from pathlib import Path
@@ -41,6 +40,7 @@ if str(ROOT) not in sys.path:
 
 import pycrfsuite  # noqa: E402
 
+from akhbar.config import shared_data_dir  # noqa: E402
 from akhbar.entities.features import FeatureExtractor, doc_extras  # noqa: E402
 from akhbar.entities.gazetteer import Gazetteer, cldr_lists, to_bioes, train_lists  # noqa: E402
 from akhbar.entities.ner import (  # noqa: E402
@@ -67,9 +67,7 @@ FOLD_ITERATIONS = 100  # the out-of-fold first-pass models only feed the second 
 
 
 def data_file() -> Path:
-    env = os.environ.get("AKHBAR_DATA")
-    base = Path(env) if env else (ROOT.parent / "shared" / "data").resolve()
-    path = base / "anercorp" / "cleananercorp_TRAIN.txt"
+    path = shared_data_dir() / "anercorp" / "cleananercorp_TRAIN.txt"
     if not path.exists():
         sys.exit(f"ANERcorp not found at {path} (set AKHBAR_DATA to the shared/data folder)")
     return path

@@ -32,7 +32,6 @@ import argparse
 import hashlib
 import html
 import json
-import os
 import re
 import sys
 import time
@@ -47,6 +46,7 @@ ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
+from akhbar.config import shared_data_dir  # noqa: E402
 from akhbar.sections import TAXONOMY  # noqa: E402
 from akhbar.sections.classifier import (  # noqa: E402
     ARTIFACT,
@@ -120,12 +120,7 @@ class Doc:
 
 
 def data_dir(arg: str | None = None) -> Path:
-    if arg:
-        return Path(arg)
-    env = os.environ.get("AKHBAR_DATA")
-    if env:
-        return Path(env)
-    return (ROOT.parent / "shared" / "data").resolve()
+    return Path(arg) if arg else shared_data_dir()
 
 
 def parse_ant_file(path: Path, corpus: str, outlet: str) -> Doc:
