@@ -433,5 +433,80 @@ def stories(input, output, cards, no_embeddings) -> None:
         click.echo(f"{stats['errors']} input lines skipped (reasons above)", err=True)
 
 
+@main.command()
+@click.argument("input", type=click.File("r", encoding="utf-8"), default="-")
+def analyze(input) -> None:
+    """Entities, hashtags and section of JSON lines {id,title,text,lang?}:
+    {id,lang,entities:[{text,type,start,end}],tags,section} lines."""
+    from akhbar.hashtags.cli import analyze_jsonl
+
+    stats = analyze_jsonl(input, click.get_text_stream("stdout"))
+    if stats["errors"]:
+        click.echo(f"{stats['errors']} input lines skipped (reasons above)", err=True)
+
+
+@main.group()
+def tags() -> None:
+    """Hashtags: canonical forms, aliases, trending."""
+
+
+def _existing_storage(ctx: click.Context):
+    """The store, unless it is an SQLite file that does not exist yet (a
+    lookup must not create a database as a side effect)."""
+    url = _settings(ctx).database_url
+    if url.startswith("sqlite:///") and not Path(url.removeprefix("sqlite:///")).exists():
+        return None
+    return _storage(ctx)
+
+
+@tags.command("canon")
+@click.argument("texts", nargs=-1, required=True)
+@click.option("--no-db", is_flag=True, help="Ignore the database's aliases (spelling and CLDR rules only).")
+@click.pass_context
+def tags_canon(ctx: click.Context, texts, no_db: bool) -> None:
+    """Print the canonical hashtag of each TEXT, one per line."""
+    from akhbar.hashtags.canon import cldr_canonical
+    from akhbar.text.hashtags import to_hashtag
+
+    store = None if no_db else _existing_storage(ctx)
+    for text in texts:
+        tag = store.resolve_tag(text) if store is not None else None
+        name = tag.name if tag else (cldr_canonical(text) or to_hashtag(text))
+        click.echo(f"#{name}" if name else "")
+
+
+@tags.command("alias")
+@click.argument("alias")
+@click.argument("canonical")
+@click.pass_context
+def tags_alias(ctx: click.Context, alias: str, canonical: str) -> None:
+    """File hashtag ALIAS (and its articles) under CANONICAL."""
+    try:
+        tag = _storage(ctx).set_alias(alias, canonical, origin="admin")
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from exc
+    click.echo(f"#{alias} -> #{tag.name} ({tag.count} articles)")
+
+
+@tags.command("unalias")
+@click.argument("alias")
+@click.pass_context
+def tags_unalias(ctx: click.Context, alias: str) -> None:
+    """Make ALIAS its own hashtag again."""
+    if not _storage(ctx).unset_alias(alias):
+        raise click.ClickException(f"#{alias} is not an alias")
+    click.echo(f"#{alias} is its own hashtag again")
+
+
+@tags.command("trending")
+@click.option("--hours", type=float, default=6.0, show_default=True)
+@click.option("--limit", type=int, default=10, show_default=True)
+@click.pass_context
+def tags_trending(ctx: click.Context, hours: float, limit: int) -> None:
+    """Hashtags bursting in the last HOURS against their own baseline."""
+    for t in _storage(ctx).trending_tags(hours=hours, limit=limit):
+        click.echo(f"#{t.tag.name}\t{t.recent} articles, {t.sources} sources, expected {t.expected:.1f}, score {t.score:.1f}")
+
+
 if __name__ == "__main__":
     main()

@@ -96,7 +96,12 @@ class Article:
     fetched: datetime | None = None
     lang: str | None = None
     section: str | None = None
-    tags: list[str] = field(default_factory=list)  # hashtag names, without '#'
+    tags: list[str] = field(default_factory=list)  # hashtag names, without '#', best first
+    # entity type of each tag ('PERS', 'LOC', 'ORG', 'MISC', 'topic'), and
+    # (alias, canonical) pairs the article itself showed to be one name
+    tag_kinds: dict[str, str] = field(default_factory=dict)
+    tag_aliases: list[tuple[str, str]] = field(default_factory=list)
+    tag_surnames: dict[str, str] = field(default_factory=dict)  # person tag -> surname as written
     content_hash: str = ""
     extracted: bool = False  # True when the text came from the page itself
     id: int | None = None

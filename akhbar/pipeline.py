@@ -15,7 +15,7 @@ from akhbar.extraction.sanitize import sanitize_html
 from akhbar.feeds.parser import html_to_text
 from akhbar.models import Article, ExtractedPage, FeedEntry, Source
 from akhbar.sections import section_for_label
-from akhbar.text.hashtags import hashtags_from_labels
+from akhbar.hashtags.salience import article_hashtags
 from akhbar.text.language import detect_language
 from akhbar.text.normalize import clean_display, normalize_key
 
@@ -105,6 +105,9 @@ def build_article(
     section = section or section_for_label(source.section) or (section_for_label(page.section) if page else None)
 
     lang = detect_language(f"{title}\n{text[:1500]}", hint=entry.lang or source.lang)
+    # the article's own salient names and key topics, with the feed's
+    # categories as topics after them
+    found = article_hashtags(title, text, lang, labels, source_name=source.name)
 
     return Article(
         url=entry.url,
@@ -122,7 +125,10 @@ def build_article(
         fetched=fetched_at,
         lang=lang,
         section=section,
-        tags=hashtags_from_labels(labels)[:MAX_TAGS],
+        tags=found.tags[:MAX_TAGS],
+        tag_kinds=found.kinds,
+        tag_aliases=found.aliases,
+        tag_surnames=found.surnames,
         content_hash=content_hash(title, text),
         extracted=use_page,
     )

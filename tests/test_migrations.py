@@ -7,6 +7,7 @@ from sqlalchemy import inspect
 from akhbar.storage import open_storage
 from akhbar.storage.migrate import current_revision, upgrade
 from akhbar.storage.schema import metadata
+from akhbar.text.hashtags import hashtag_key
 
 UNMANAGED = ("article_search",)
 
@@ -39,3 +40,34 @@ def test_migrations_match_metadata_on_every_backend(store):
         ctx = MigrationContext.configure(conn, opts={"include_name": include_name})
         assert compare_metadata(ctx, metadata) == []
     assert "article_search" in inspect(store.engine).get_table_names()
+
+
+def test_0003_rekeys_tags_and_merges_spellings_that_now_collide(tmp_path):
+    """Before 0003 a tag's key kept the article ال: "الجزائر" and "جزائر"
+    were two tags. After it they are one, holding the articles of both."""
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0002")
+    with engine.begin() as conn:
+        conn.execute(text("INSERT INTO sources (id, url, name, status, error_count, created_at) "
+                          "VALUES (1, 'https://a.example/f', 'a', 'active', 0, '2025-01-01 00:00:00')"))
+        for i in (1, 2, 3):
+            conn.execute(text(
+                "INSERT INTO articles (id, source_id, url, url_key, title, summary, text, html, published_at,"
+                " fetched_at, content_hash, extracted) VALUES (:i, 1, :u, :u, 't', '', '', '',"
+                " '2025-01-0' || :i || ' 00:00:00', '2025-01-01 00:00:00', '', 0)"), {"i": i, "u": f"a.example/{i}"})
+        conn.execute(text("INSERT INTO tags (id, name, key, created_at) VALUES "
+                          "(1, 'الجزائر', 'الجزائر', '2025-01-01'), (2, 'جزائر', 'جزائر', '2025-01-01'),"
+                          " (3, 'تونس', 'تونس', '2025-01-01')"))
+        conn.execute(text("INSERT INTO article_tags (article_id, tag_id, published_at) VALUES "
+                          "(1, 1, '2025-01-01'), (2, 2, '2025-01-02'), (3, 1, '2025-01-03'), (3, 2, '2025-01-03'),"
+                          " (3, 3, '2025-01-03')"))
+    upgrade(engine)
+    with engine.connect() as conn:
+        tags = conn.execute(text("SELECT id, name, key, translit FROM tags ORDER BY id")).all()
+        assert [(t.id, t.name) for t in tags] == [(1, "الجزائر"), (3, "تونس")]
+        assert tags[0].key == hashtag_key("جزائر") == hashtag_key("الجزائر")
+        assert tags[0].translit == "lgsr"
+        rows = conn.execute(text("SELECT article_id, tag_id FROM article_tags ORDER BY article_id, tag_id")).all()
+        assert [tuple(r) for r in rows] == [(1, 1), (2, 1), (3, 1), (3, 3)]

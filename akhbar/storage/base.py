@@ -18,6 +18,19 @@ class Tag:
     name: str
     key: str
     count: int = 0
+    kind: str | None = None
+    canonical: "Tag | None" = None  # set when this tag is an alias of another
+
+
+@dataclass
+class TrendingTag:
+    """A tag whose recent volume bursts against its own baseline."""
+
+    tag: Tag
+    recent: int  # articles in the window
+    sources: int  # distinct sources among them
+    expected: float  # articles the baseline predicts for a window this long
+    score: float
 
 
 @dataclass
@@ -98,6 +111,33 @@ class Storage(ABC):
 
     @abstractmethod
     def top_tags(self, limit: int = 20, since: datetime | None = None) -> list[Tag]: ...
+
+    @abstractmethod
+    def resolve_tag(self, name: str) -> Tag | None:
+        """The canonical tag a hashtag (any alias spelling) is filed under."""
+
+    @abstractmethod
+    def tag_aliases(self, tag_id: int) -> list[Tag]:
+        """Every tag filed under this canonical one."""
+
+    @abstractmethod
+    def set_alias(self, alias: str, canonical: str, origin: str = "admin") -> Tag:
+        """File hashtag *alias* (and its articles) under *canonical*; return
+        the canonical tag. Creates either tag if needed."""
+
+    @abstractmethod
+    def unset_alias(self, alias: str) -> bool:
+        """Make *alias* its own tag again (its past articles stay filed
+        under the former canonical tag)."""
+
+    @abstractmethod
+    def related_tags(self, tag_id: int, limit: int = 10) -> list[Tag]:
+        """Tags that most often appear with this one in its recent articles."""
+
+    @abstractmethod
+    def trending_tags(self, *, now: datetime | None = None, hours: float = 6.0, baseline_days: float = 7.0,
+                      min_sources: int = 2, min_articles: int = 3, limit: int = 10) -> list[TrendingTag]:
+        """Tags bursting in the last *hours* against their own baseline."""
 
     # -- search --------------------------------------------------------
     @abstractmethod

@@ -114,6 +114,22 @@ tags = Table(
     Column("name", Text, nullable=False),  # display form, first spelling seen
     Column("key", Text, nullable=False, unique=True),  # hashtag_key(name)
     Column("created_at", UTCDateTime, nullable=False),
+    # PERS/LOC/ORG/MISC for entities, 'topic' for feed categories
+    Column("kind", String(8)),
+    Column("script", String(8)),  # ar | latn | other
+    # consonant skeletons (akhbar.hashtags.canon.translit_keys): with the
+    # article kept / dropped; how Latin and Arabic spellings find each other
+    Column("translit", String(64)),
+    Column("translit_alt", String(64)),
+    # a person's surname skeleton, so "Boukadoum" can find "صبري بوقادوم"
+    Column("surname", String(64)),
+    # set on an alias: the canonical tag its articles are filed under
+    Column("canonical_id", Integer, ForeignKey("tags.id", ondelete="SET NULL")),
+    Column("origin", String(16)),  # why it is an alias: admin, cldr, gloss, context, translit
+    Index(None, "translit"),
+    Index(None, "translit_alt"),
+    Index(None, "surname"),
+    Index(None, "canonical_id"),
 )
 
 article_tags = Table(
@@ -124,4 +140,6 @@ article_tags = Table(
     # copied from the article so a tag page is one index range scan
     Column("published_at", UTCDateTime, nullable=False),
     Index(None, "tag_id", "published_at", "article_id"),
+    # trending: every tag of the last days in one range scan
+    Index(None, "published_at"),
 )

@@ -11,14 +11,14 @@ import logging
 from datetime import datetime, timezone
 from typing import Iterable
 
-from sqlalchemy import and_, create_engine, event, func, select, text, tuple_
+from sqlalchemy import and_, case, create_engine, event, func, select, text, tuple_
 from sqlalchemy.engine import Engine
 
 from akhbar.models import Article, Source
 from akhbar.search.index import IndexDoc, index_doc
 from akhbar.search.query import SearchHit, SearchPage, SearchQuery
 from akhbar.storage import schema as s
-from akhbar.storage.base import Page, PollResult, Storage, Tag
+from akhbar.storage.base import Page, PollResult, Storage, Tag, TrendingTag
 from akhbar.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -191,33 +191,175 @@ class SQLStorage(Storage):
                     )
                 existing = conn.execute(select(s.articles.c.id).where(cond).limit(1)).scalar()
                 return existing, False
-            self._attach_tags(conn, new_id, values["published_at"], article.tags)
+            self._attach_tags(conn, new_id, values["published_at"], article.tags, article.tag_kinds,
+                              article.tag_aliases, article.tag_surnames)
             source_name = conn.execute(
                 select(s.sources.c.name).where(s.sources.c.id == article.source_id)
             ).scalar()
             self._index(conn, new_id, index_doc(article.title, article.text, article.tags, source_name, article.lang))
         return new_id, True
 
-    def _attach_tags(self, conn, article_id: int, published: datetime, names: list[str]) -> None:
+    # -- tag identity ---------------------------------------------------
+    # Every article_tags row points at a canonical tag; an alias is a tags
+    # row whose canonical_id names the tag its spellings are filed under.
+    # Merging re-points the alias's articles, so a hashtag page stays one
+    # index range scan however many spellings it has.
+
+    def _tag_row(self, conn, name: str, kind: str | None = None, surname: str | None = None):
+        """The tags row of *name* (by key), created if new; (row, created)."""
+        from akhbar.hashtags.canon import script_of, translit_keys
         from akhbar.text.hashtags import hashtag_key
 
-        by_key: dict[str, str] = {}
+        key = hashtag_key(name)
+        if not key:
+            return None, False
+        t = s.tags
+        row = conn.execute(select(t).where(t.c.key == key)).first()
+        if row is not None:
+            fix = {}
+            if kind and kind != "topic" and row.kind in (None, "topic", "MISC") and kind != row.kind:
+                fix["kind"] = kind
+            if surname and not row.surname:
+                fix["surname"] = translit_keys(surname)[0][:64] or None
+            if fix:
+                conn.execute(t.update().where(t.c.id == row.id).values(**fix))
+                row = conn.execute(select(t).where(t.c.id == row.id)).first()
+            return row, False
+        kept, dropped = translit_keys(name)
+        res = conn.execute(
+            self.dialect_insert(t)
+            .values(name=name, key=key, created_at=_now(), kind=kind, script=script_of(name),
+                    translit=kept[:64] or None, translit_alt=dropped[:64] or None,
+                    surname=(translit_keys(surname)[0][:64] or None) if surname else None)
+            .on_conflict_do_nothing()
+        )
+        row = conn.execute(select(t).where(t.c.key == key)).first()
+        return row, bool(res.rowcount)
+
+    def _root(self, conn, tag_id: int) -> int:
+        t = s.tags
+        seen = set()
+        while tag_id not in seen:
+            seen.add(tag_id)
+            nxt = conn.execute(select(t.c.canonical_id).where(t.c.id == tag_id)).scalar()
+            if nxt is None:
+                return tag_id
+            tag_id = nxt
+        return tag_id  # a cycle (never written by us): stop where it closes
+
+    def _merge(self, conn, alias_id: int, canon_id: int, origin: str) -> int:
+        """File *alias_id* (and its aliases and articles) under *canon_id*."""
+        t, at = s.tags, s.article_tags
+        canon_id = self._root(conn, canon_id)
+        if canon_id == alias_id:
+            return canon_id
+        if self._root(conn, alias_id) == canon_id:
+            return canon_id
+        conn.execute(t.update().where(t.c.canonical_id == alias_id).values(canonical_id=canon_id))
+        conn.execute(t.update().where(t.c.id == alias_id).values(canonical_id=canon_id, origin=origin))
+        moved = select(at.c.article_id, text(str(int(canon_id))), at.c.published_at).where(
+            at.c.tag_id == alias_id,
+            ~at.c.article_id.in_(select(at.c.article_id).where(at.c.tag_id == canon_id)),
+        )
+        conn.execute(at.insert().from_select(["article_id", "tag_id", "published_at"], moved))
+        conn.execute(at.delete().where(at.c.tag_id == alias_id))
+        return canon_id
+
+    def _link_by_name(self, conn, alias: str, canonical: str, origin: str) -> int | None:
+        from akhbar.hashtags.canon import script_of
+
+        a, _ = self._tag_row(conn, alias)
+        c, _ = self._tag_row(conn, canonical)
+        if a is None or c is None:
+            return None
+        if origin != "admin":
+            # automatic evidence never overrides an admin's decision, and an
+            # Arabic spelling stays the canonical one
+            if a.origin == "admin" or c.origin == "admin":
+                return self._root(conn, c.id)
+            if script_of(alias) == "ar" and script_of(canonical) != "ar":
+                a, c = c, a
+        return self._merge(conn, a.id, c.id, origin)
+
+    def _cross_script(self, conn, row, context: set[int]) -> int | None:
+        """A canonical tag in the other script with the same consonant
+        skeleton, trusted when long or when it shares a co-occurring tag with
+        this article (evidence that both name the same thing)."""
+        from akhbar.hashtags.canon import MIN_TRANSLIT_LEN, STRONG_TRANSLIT_LEN
+
+        keys = {k for k in (row.translit, row.translit_alt) if k and len(k) >= MIN_TRANSLIT_LEN}
+        if not keys or row.script not in ("ar", "latn"):
+            return None
+        t, at = s.tags, s.article_tags
+        cands = conn.execute(
+            select(t.c.id, t.c.translit, t.c.translit_alt, t.c.kind, t.c.surname)
+            .where(t.c.canonical_id.is_(None), t.c.id != row.id, t.c.script.in_(["ar", "latn"]),
+                   t.c.script != row.script, t.c.translit.in_(keys) | t.c.translit_alt.in_(keys))
+            .order_by(t.c.id)
+            .limit(5)
+        ).all()
+        if row.surname is None and row.kind in ("PERS", "MISC", None):
+            # a surname alone ("Boukadoum", "بوقادوم") may be a known full name
+            # ("صبري بوقادوم"): only ever with shared context, never alone
+            more = conn.execute(
+                select(t.c.id, t.c.translit, t.c.translit_alt, t.c.kind, t.c.surname)
+                .where(t.c.canonical_id.is_(None), t.c.id != row.id, t.c.kind == "PERS", t.c.surname.in_(keys))
+                .order_by(t.c.id).limit(5)
+            ).all()
+            cands = list(cands) + [c for c in more if c.id not in {x.id for x in cands}]
+        for c in cands:
+            if row.kind and c.kind and "topic" not in (row.kind, c.kind) and "MISC" not in (row.kind, c.kind) \
+                    and row.kind != c.kind:
+                continue
+            shared = {c.translit, c.translit_alt} & keys
+            if shared and any(len(k) >= STRONG_TRANSLIT_LEN for k in shared):
+                return c.id
+            if context:
+                recent = select(at.c.article_id).where(at.c.tag_id == c.id).order_by(
+                    at.c.published_at.desc()).limit(200).scalar_subquery()
+                hit = conn.execute(
+                    select(at.c.tag_id).where(at.c.article_id.in_(recent), at.c.tag_id.in_(context)).limit(1)
+                ).first()
+                if hit is not None:
+                    return c.id
+        return None
+
+    def _attach_tags(self, conn, article_id: int, published: datetime, names: list[str],
+                     kinds: dict | None = None, aliases: Iterable = (), surnames: dict | None = None) -> None:
+        from akhbar.hashtags.canon import cldr_canonical
+
+        kinds, surnames = kinds or {}, surnames or {}
+        for alias, canonical in aliases or ():
+            self._link_by_name(conn, alias, canonical, "gloss")
+        rows = []
         for name in names or ():
-            by_key.setdefault(hashtag_key(name), name)
-        if not by_key:
-            return
-        now = _now()
-        conn.execute(
-            self.dialect_insert(s.tags)
-            .values([dict(name=n, key=k, created_at=now) for k, n in by_key.items()])
-            .on_conflict_do_nothing()
-        )
-        ids = conn.scalars(select(s.tags.c.id).where(s.tags.c.key.in_(list(by_key)))).all()
-        conn.execute(
-            self.dialect_insert(s.article_tags)
-            .values([dict(article_id=article_id, tag_id=t, published_at=published) for t in ids])
-            .on_conflict_do_nothing()
-        )
+            row, created = self._tag_row(conn, name, kinds.get(name), surnames.get(name))
+            if row is None:
+                continue
+            if created:
+                country = cldr_canonical(name)
+                if country and self._tag_row(conn, country)[0].id != row.id:
+                    self._link_by_name(conn, name, country, "cldr")
+            rows.append((row.id, created))
+        canon = []
+        for tag_id, created in rows:
+            cid = self._root(conn, tag_id)
+            if cid not in canon:
+                canon.append(cid)
+        # cross-script matches, with the article's other tags as context
+        for i, cid in enumerate(list(canon)):
+            row = conn.execute(select(s.tags).where(s.tags.c.id == cid)).first()
+            other = self._cross_script(conn, row, {c for c in canon if c != cid})
+            if other is not None:
+                canon[i] = self._link_by_name(conn, row.name, conn.execute(
+                    select(s.tags.c.name).where(s.tags.c.id == other)).scalar(), "translit")
+        ids = list(dict.fromkeys(canon))
+        if ids:
+            conn.execute(
+                self.dialect_insert(s.article_tags)
+                .values([dict(article_id=article_id, tag_id=t, published_at=published) for t in ids])
+                .on_conflict_do_nothing()
+            )
 
     def _article_query(self):
         return select(
@@ -284,7 +426,8 @@ class SQLStorage(Storage):
         if tag_key is not None:
             # Walk the tag's own (tag_id, published_at, article_id) index.
             at = s.article_tags
-            tag_id = select(s.tags.c.id).where(s.tags.c.key == tag_key).scalar_subquery()
+            tag_id = select(func.coalesce(s.tags.c.canonical_id, s.tags.c.id)).where(
+                s.tags.c.key == tag_key).scalar_subquery()
             order_cols = (at.c.published_at, at.c.article_id)
             q = self._article_query().join(at, at.c.article_id == a.c.id).where(at.c.tag_id == tag_id)
         else:
@@ -312,30 +455,150 @@ class SQLStorage(Storage):
             return conn.execute(q).scalar_one()
 
     # -- tags ----------------------------------------------------------
+    @staticmethod
+    def _tag(r, count: int = 0) -> Tag:
+        return Tag(r.id, r.name, r.key, count, r.kind)
+
     def get_tag(self, key: str) -> Tag | None:
+        """The tag stored under *key*; an alias carries its canonical tag."""
+        t, at = s.tags, s.article_tags
         with self.engine.connect() as conn:
-            row = conn.execute(select(s.tags).where(s.tags.c.key == key)).first()
+            row = conn.execute(select(t).where(t.c.key == key)).first()
             if not row:
                 return None
-            n = conn.execute(
-                select(func.count()).select_from(s.article_tags).where(s.article_tags.c.tag_id == row.id)
-            ).scalar_one()
-        return Tag(row.id, row.name, row.key, n)
+            root = self._root(conn, row.id)
+            canon_row = row if root == row.id else conn.execute(select(t).where(t.c.id == root)).first()
+            n = conn.execute(select(func.count()).select_from(at).where(at.c.tag_id == root)).scalar_one()
+        canon = self._tag(canon_row, n)
+        if root == row.id:
+            return canon
+        tag = self._tag(row, n)
+        tag.canonical = canon
+        return tag
+
+    def resolve_tag(self, name: str) -> Tag | None:
+        from akhbar.hashtags.canon import cldr_canonical
+        from akhbar.text.hashtags import hashtag_key
+
+        tag = self.get_tag(hashtag_key(name))
+        if tag is None:
+            country = cldr_canonical(name)
+            if country:
+                tag = self.get_tag(hashtag_key(country))
+        if tag is None:
+            return None
+        return tag.canonical or tag
+
+    def tag_aliases(self, tag_id: int) -> list[Tag]:
+        t = s.tags
+        with self.engine.connect() as conn:
+            rows = conn.execute(select(t).where(t.c.canonical_id == tag_id).order_by(t.c.id)).all()
+        return [self._tag(r) for r in rows]
+
+    def set_alias(self, alias: str, canonical: str, origin: str = "admin") -> Tag:
+        from akhbar.text.hashtags import hashtag_key
+
+        if hashtag_key(alias) == hashtag_key(canonical):
+            raise ValueError("a hashtag cannot be an alias of itself")
+        with self.engine.begin() as conn:
+            a, _ = self._tag_row(conn, alias)
+            c, _ = self._tag_row(conn, canonical)
+            if a is None or c is None:
+                raise ValueError("not a usable hashtag")
+            if self._root(conn, c.id) == a.id:
+                # the canonical-to-be is an alias of the alias: swap roles
+                conn.execute(s.tags.update().where(s.tags.c.id == c.id).values(canonical_id=None, origin=None))
+                self._merge(conn, a.id, c.id, origin)
+            else:
+                self._merge(conn, a.id, c.id, origin)
+        return self.resolve_tag(canonical)
+
+    def unset_alias(self, alias: str) -> bool:
+        from akhbar.text.hashtags import hashtag_key
+
+        t = s.tags
+        with self.engine.begin() as conn:
+            res = conn.execute(
+                t.update().where(t.c.key == hashtag_key(alias), t.c.canonical_id.is_not(None))
+                .values(canonical_id=None, origin="admin")
+            )
+        return bool(res.rowcount)
 
     def top_tags(self, limit: int = 20, since: datetime | None = None) -> list[Tag]:
         at = s.article_tags
         q = (
-            select(s.tags.c.id, s.tags.c.name, s.tags.c.key, func.count().label("n"))
+            select(s.tags.c.id, s.tags.c.name, s.tags.c.key, s.tags.c.kind, func.count().label("n"))
             .join(at, at.c.tag_id == s.tags.c.id)
-            .group_by(s.tags.c.id, s.tags.c.name, s.tags.c.key)
+            .group_by(s.tags.c.id, s.tags.c.name, s.tags.c.key, s.tags.c.kind)
             .order_by(func.count().desc(), s.tags.c.id)
             .limit(limit)
         )
         if since is not None:
             q = q.where(at.c.published_at >= since.astimezone(timezone.utc).replace(tzinfo=None))
         with self.engine.connect() as conn:
-            return [Tag(r.id, r.name, r.key, r.n) for r in conn.execute(q)]
+            return [self._tag(r, r.n) for r in conn.execute(q)]
 
+    RELATED_SAMPLE = 300  # the tag's newest articles that related tags are counted in
+
+    def related_tags(self, tag_id: int, limit: int = 10) -> list[Tag]:
+        t, at = s.tags, s.article_tags
+        recent = (
+            select(at.c.article_id).where(at.c.tag_id == tag_id)
+            .order_by(at.c.published_at.desc()).limit(self.RELATED_SAMPLE).scalar_subquery()
+        )
+        q = (
+            select(t.c.id, t.c.name, t.c.key, t.c.kind, func.count().label("n"))
+            .join(at, at.c.tag_id == t.c.id)
+            .where(at.c.article_id.in_(recent), at.c.tag_id != tag_id)
+            .group_by(t.c.id, t.c.name, t.c.key, t.c.kind)
+            .having(func.count() >= 2)
+            .order_by(func.count().desc(), t.c.id)
+            .limit(limit)
+        )
+        with self.engine.connect() as conn:
+            return [self._tag(r, r.n) for r in conn.execute(q)]
+
+    def trending_tags(self, *, now: datetime | None = None, hours: float = 6.0, baseline_days: float = 7.0,
+                      min_sources: int = 2, min_articles: int = 3, limit: int = 10) -> list[TrendingTag]:
+        from datetime import timedelta
+
+        from akhbar.hashtags.trending import burst, is_trending
+
+        t, at, a = s.tags, s.article_tags, s.articles
+        now = (now or _now()).astimezone(timezone.utc)
+        with self.engine.connect() as conn:
+            # a quiet store (or a replayed archive) trends as of its newest news
+            newest = conn.execute(select(func.max(at.c.published_at))).scalar()
+            if newest is None:
+                return []
+            newest = newest.replace(tzinfo=timezone.utc) if newest.tzinfo is None else newest
+            anchor = min(now, newest + timedelta(minutes=1))
+            wstart = anchor - timedelta(hours=hours)
+            bstart = wstart - timedelta(days=baseline_days)
+            naive = lambda d: d.astimezone(timezone.utc).replace(tzinfo=None)  # noqa: E731
+            in_window = at.c.published_at >= naive(wstart)
+            q = (
+                select(
+                    at.c.tag_id,
+                    func.sum(case((in_window, 1), else_=0)).label("recent"),
+                    func.count().label("total"),
+                    func.count(func.distinct(case((in_window, a.c.source_id), else_=None))).label("sources"),
+                )
+                .join(a, a.c.id == at.c.article_id)
+                .where(at.c.published_at >= naive(bstart), at.c.published_at <= naive(anchor))
+                .group_by(at.c.tag_id)
+                .having(func.sum(case((in_window, 1), else_=0)) >= min_articles)
+            )
+            found = []
+            for r in conn.execute(q):
+                recent, baseline = int(r.recent), int(r.total) - int(r.recent)
+                expected, score = burst(recent, baseline, hours, baseline_days * 24)
+                if is_trending(recent, int(r.sources), expected, min_articles=min_articles, min_sources=min_sources):
+                    found.append((score, r.tag_id, recent, int(r.sources), expected))
+            found.sort(key=lambda x: (-x[0], x[1]))
+            found = found[:limit]
+            rows = {r.id: r for r in conn.execute(select(t).where(t.c.id.in_([f[1] for f in found])))} if found else {}
+        return [TrendingTag(self._tag(rows[i], n), n, src, exp, sc) for sc, i, n, src, exp in found if i in rows]
 
     # -- search ------------------------------------------------------
     RECENCY_WEIGHT = 0.5  # how much a fresh article outranks an old one
@@ -377,7 +640,8 @@ class SQLStorage(Storage):
             params["until"] = q.until.astimezone(timezone.utc).replace(tzinfo=None)
         if q.tag_key:
             conds.append(
-                "a.id IN (SELECT at.article_id FROM article_tags at JOIN tags t ON t.id = at.tag_id WHERE t.key = :tag_key)"
+                "a.id IN (SELECT at.article_id FROM article_tags at JOIN tags t"
+                " ON t.id = at.tag_id OR t.canonical_id = at.tag_id WHERE t.key = :tag_key)"
             )
             params["tag_key"] = q.tag_key
         return "".join(f" AND {c}" for c in conds), params

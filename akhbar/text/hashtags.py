@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import re
 import unicodedata
+from functools import lru_cache
 
 from akhbar.text.normalize import normalize_key
+
+_SEP_RE = re.compile(r"[\s\-_\u2010-\u2015.'’`·]+")
 
 MAX_HASHTAG_LEN = 60
 
@@ -32,9 +36,22 @@ def to_hashtag(label: str) -> str | None:
     return tag
 
 
+def _strip_al(word: str) -> str:
+    # the article ال is glued to the word; keep short words whole (الله)
+    if word.startswith("ال") and len(word) >= 5:
+        return word[2:]
+    return word
+
+
+@lru_cache(maxsize=65536)
 def hashtag_key(tag: str) -> str:
-    """Identity of a hashtag: variant spellings of one tag share a key."""
-    return normalize_key(tag.lstrip("#")).replace(" ", "")
+    """Identity of a hashtag within its script: variant spellings share a
+    key (ال, hamza seats, ى/ي, ة/ه, tashkeel, spaces, hyphens, underscores,
+    case, accents): ديفينس سكوب = #ديفينسسكوب, Algérie = algerie."""
+    key = normalize_key(tag.lstrip("#"))
+    words = [_strip_al(w) for w in _SEP_RE.split(key) if w]
+    # what is left of punctuation and symbols never distinguishes two tags
+    return "".join(ch for w in words for ch in w if unicodedata.category(ch)[0] in "LN")
 
 
 def hashtags_from_labels(labels) -> list[str]:
