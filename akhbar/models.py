@@ -106,3 +106,6 @@ class Article:
     extracted: bool = False  # True when the text came from the page itself
     id: int | None = None
     source_name: str | None = None
+    story_id: int | None = None
+    story_sources: int = 0  # how many sources tell this article's story
+    duplicate_of: int | None = None  # the article this one copies

@@ -14,7 +14,7 @@ from akhbar.extraction.extract import MIN_TEXT_CHARS, text_to_html
 from akhbar.extraction.sanitize import sanitize_html
 from akhbar.feeds.parser import html_to_text
 from akhbar.models import Article, ExtractedPage, FeedEntry, Source
-from akhbar.sections import section_for_label
+from akhbar.sections import classify_article, section_for_label
 from akhbar.hashtags.salience import article_hashtags
 from akhbar.text.language import detect_language
 from akhbar.text.normalize import clean_display, normalize_key
@@ -105,6 +105,9 @@ def build_article(
     section = section or section_for_label(source.section) or (section_for_label(page.section) if page else None)
 
     lang = detect_language(f"{title}\n{text[:1500]}", hint=entry.lang or source.lang)
+    # the section the feed or source gives is a prior for the classifier,
+    # not the answer: outlets' desks file football under "international"
+    section = classify_article(title, text, lang, prior=section)[0] or section
     # the article's own salient names and key topics, with the feed's
     # categories as topics after them
     found = article_hashtags(title, text, lang, labels, source_name=source.name)

@@ -18,6 +18,7 @@ from pathlib import Path
 from typing import Callable, Iterator
 
 from akhbar.dates import parse_date
+from akhbar.grouping import StoryGrouper
 from akhbar.models import FeedEntry, Source
 from akhbar.pipeline import build_article
 from akhbar.storage import Storage
@@ -169,10 +170,12 @@ def replay(
     *,
     limit: int | None = None,
     progress: Callable[[ReplayReport], None] | None = None,
+    stories: bool = True,
 ) -> ReplayReport:
     """Ingest every record under *path*; return counts and per-record errors."""
     report = ReplayReport()
     sources = SourceCache(storage)
+    grouper = StoryGrouper(storage) if stories else None
     for item in iter_records(Path(path)):
         if limit is not None and report.seen >= limit:
             break
@@ -187,6 +190,9 @@ def replay(
                 _id, created = storage.save_article(article)
                 if created:
                     report.new += 1
+                    if grouper is not None:
+                        article.id, article.source_name = _id, src.name
+                        grouper.group(article)
                 else:
                     report.existing += 1
             except Exception as exc:

@@ -34,6 +34,22 @@ class TrendingTag:
 
 
 @dataclass
+class StoryRecord:
+    """A story as stored: one event told by one or more articles."""
+
+    id: int
+    key: str
+    headline: str
+    summary: str
+    first_published: datetime
+    last_published: datetime
+    article_count: int
+    source_count: int
+    langs: list[str]
+    merged_into: int | None = None
+
+
+@dataclass
 class Page:
     """One page of a list, plus the opaque cursor of the next one."""
 
@@ -138,6 +154,43 @@ class Storage(ABC):
     def trending_tags(self, *, now: datetime | None = None, hours: float = 6.0, baseline_days: float = 7.0,
                       min_sources: int = 2, min_articles: int = 3, limit: int = 10) -> list[TrendingTag]:
         """Tags bursting in the last *hours* against their own baseline."""
+
+    # -- stories -------------------------------------------------------
+    @abstractmethod
+    def assign_story(self, article_id: int, key: str, *, duplicate_of: int | None = None, state: bytes | None = None,
+                     merged: Iterable[str] = (), headline: str | None = None, summary: str | None = None) -> int:
+        """File an article under the story *key* (created if new) in one
+        transaction, folding the *merged* stories into it; return the story id."""
+
+    @abstractmethod
+    def get_story(self, story_id: int) -> StoryRecord | None: ...
+
+    @abstractmethod
+    def story_articles(self, story_id: int, limit: int = 500) -> list:
+        """The story's articles, oldest first (its timeline)."""
+
+    @abstractmethod
+    def top_stories(self, *, limit: int = 10, now: datetime | None = None, hours: float = 48.0,
+                    min_sources: int = 2) -> list[StoryRecord]:
+        """Stories ranked by breadth of coverage and freshness."""
+
+    @abstractmethod
+    def list_stories(self, *, limit: int = 20, cursor: str | None = None) -> Page:
+        """Stories by latest article, newest first."""
+
+    @abstractmethod
+    def story_window(self, since: datetime) -> list[tuple]:
+        """(article, state bytes, story key) for the articles the story
+        engine must restore: published since *since*, plus the earlier
+        articles of stories still open then."""
+
+    @abstractmethod
+    def ungrouped_articles(self, since: datetime, limit: int = 10_000) -> list:
+        """Articles published since *since* that have no story yet, oldest first."""
+
+    @abstractmethod
+    def newest_published(self) -> datetime | None:
+        """The publication time of the newest stored article."""
 
     # -- search --------------------------------------------------------
     @abstractmethod

@@ -15,6 +15,7 @@ from sqlalchemy import (
     ForeignKey,
     Index,
     Integer,
+    LargeBinary,
     MetaData,
     String,
     Table,
@@ -79,6 +80,25 @@ sources = Table(
     Column("created_at", UTCDateTime, nullable=False),
 )
 
+stories = Table(
+    "stories",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    # the story engine's id (akhbar.stories.engine: stable as the story grows)
+    Column("key", String(32), nullable=False, unique=True),
+    Column("headline", Text, nullable=False, default=""),
+    Column("summary", Text, nullable=False, default=""),
+    Column("first_published", UTCDateTime, nullable=False),
+    Column("last_published", UTCDateTime, nullable=False),
+    Column("article_count", Integer, nullable=False, default=0),
+    Column("source_count", Integer, nullable=False, default=0),
+    Column("langs", String(32), nullable=False, default=""),  # e.g. "ar,fr"
+    # a story folded into an older one keeps its row, so its URL redirects
+    Column("merged_into", Integer, ForeignKey("stories.id", ondelete="SET NULL")),
+    Column("updated_at", UTCDateTime, nullable=False),
+    Index(None, "last_published"),
+)
+
 articles = Table(
     "articles",
     metadata,
@@ -101,10 +121,23 @@ articles = Table(
     Column("section", String(32)),
     Column("content_hash", String(64), nullable=False, default=""),
     Column("extracted", Boolean, nullable=False, default=False),
+    Column("story_id", Integer, ForeignKey("stories.id", ondelete="SET NULL")),
+    Column("duplicate_of", Integer),  # the article this one copies (wire copies)
     UniqueConstraint("source_id", "guid"),
     Index(None, "published_at", "id"),
     Index(None, "source_id", "published_at", "id"),
     Index(None, "section", "published_at", "id"),
+    Index(None, "story_id", "published_at", "id"),
+)
+
+# What the story engine derived from each article (embedding, MinHash,
+# terms: akhbar.stories.engine.encode_state), so a restart rebuilds the
+# moving window without recomputing embeddings.
+article_states = Table(
+    "article_states",
+    metadata,
+    Column("article_id", Integer, ForeignKey("articles.id", ondelete="CASCADE"), primary_key=True),
+    Column("state", LargeBinary, nullable=False),
 )
 
 tags = Table(

@@ -18,7 +18,7 @@ from akhbar.models import Article, Source
 from akhbar.search.index import IndexDoc, index_doc
 from akhbar.search.query import SearchHit, SearchPage, SearchQuery
 from akhbar.storage import schema as s
-from akhbar.storage.base import Page, PollResult, Storage, Tag, TrendingTag
+from akhbar.storage.base import Page, PollResult, Storage, StoryRecord, Tag, TrendingTag
 from akhbar.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
@@ -340,19 +340,23 @@ class SQLStorage(Storage):
                 country = cldr_canonical(name)
                 if country and self._tag_row(conn, country)[0].id != row.id:
                     self._link_by_name(conn, name, country, "cldr")
-            rows.append((row.id, created))
-        canon = []
-        for tag_id, created in rows:
-            cid = self._root(conn, tag_id)
+                    row = conn.execute(select(s.tags).where(s.tags.c.id == row.id)).first()
+            rows.append((row, created))
+        canon: list[int] = []
+        for row, created in rows:
+            # aliases point straight at their canonical tag (merges re-point
+            # chains), so one hop is enough for a row just read
+            cid = row.canonical_id if row.canonical_id is not None else row.id
+            # a canonical tag looks for its other-script spelling when it is
+            # new, and a Latin one keeps looking until it finds an Arabic home
+            if row.canonical_id is None and (created or row.script == "latn"):
+                context = {r.canonical_id or r.id for r, _ in rows if r.id != row.id}
+                other = self._cross_script(conn, row, context)
+                if other is not None:
+                    other_name = conn.execute(select(s.tags.c.name).where(s.tags.c.id == other)).scalar()
+                    cid = self._link_by_name(conn, row.name, other_name, "translit")
             if cid not in canon:
                 canon.append(cid)
-        # cross-script matches, with the article's other tags as context
-        for i, cid in enumerate(list(canon)):
-            row = conn.execute(select(s.tags).where(s.tags.c.id == cid)).first()
-            other = self._cross_script(conn, row, {c for c in canon if c != cid})
-            if other is not None:
-                canon[i] = self._link_by_name(conn, row.name, conn.execute(
-                    select(s.tags.c.name).where(s.tags.c.id == other)).scalar(), "translit")
         ids = list(dict.fromkeys(canon))
         if ids:
             conn.execute(
@@ -362,10 +366,15 @@ class SQLStorage(Storage):
             )
 
     def _article_query(self):
-        return select(
-            s.articles,
-            s.sources.c.name.label("source_name"),
-        ).join(s.sources, s.sources.c.id == s.articles.c.source_id)
+        return (
+            select(
+                s.articles,
+                s.sources.c.name.label("source_name"),
+                s.stories.c.source_count.label("story_sources"),
+            )
+            .join(s.sources, s.sources.c.id == s.articles.c.source_id)
+            .outerjoin(s.stories, s.stories.c.id == s.articles.c.story_id)
+        )
 
     def _articles_from_rows(self, conn, rows) -> list[Article]:
         out = []
@@ -392,6 +401,9 @@ class SQLStorage(Storage):
                     content_hash=m["content_hash"],
                     extracted=m["extracted"],
                     source_name=m["source_name"],
+                    story_id=m["story_id"],
+                    story_sources=m["story_sources"] or 0,
+                    duplicate_of=m["duplicate_of"],
                 )
             )
         if out:
@@ -599,6 +611,139 @@ class SQLStorage(Storage):
             found = found[:limit]
             rows = {r.id: r for r in conn.execute(select(t).where(t.c.id.in_([f[1] for f in found])))} if found else {}
         return [TrendingTag(self._tag(rows[i], n), n, src, exp, sc) for sc, i, n, src, exp in found if i in rows]
+
+    # -- stories ---------------------------------------------------------
+    @staticmethod
+    def _story(r) -> StoryRecord:
+        return StoryRecord(r.id, r.key, r.headline, r.summary, r.first_published, r.last_published,
+                           r.article_count, r.source_count, [x for x in (r.langs or "").split(",") if x],
+                           r.merged_into)
+
+    def _story_id(self, conn, key: str, when: datetime) -> int:
+        st = s.stories
+        conn.execute(
+            self.dialect_insert(st)
+            .values(key=key, first_published=when, last_published=when, updated_at=_now())
+            .on_conflict_do_nothing()
+        )
+        return conn.execute(select(st.c.id).where(st.c.key == key)).scalar_one()
+
+    def _refresh_story(self, conn, story_id: int) -> None:
+        a, st = s.articles, s.stories
+        agg = conn.execute(
+            select(func.count(), func.count(func.distinct(a.c.source_id)), func.min(a.c.published_at),
+                   func.max(a.c.published_at)).where(a.c.story_id == story_id)
+        ).one()
+        langs = sorted(x for x in conn.scalars(select(a.c.lang).where(a.c.story_id == story_id).distinct()) if x)
+        values = dict(article_count=agg[0], source_count=agg[1], langs=",".join(langs)[:32], updated_at=_now())
+        if agg[2] is not None:
+            values.update(first_published=agg[2], last_published=agg[3])
+        conn.execute(st.update().where(st.c.id == story_id).values(**values))
+
+    def assign_story(self, article_id: int, key: str, *, duplicate_of: int | None = None, state: bytes | None = None,
+                     merged: Iterable[str] = (), headline: str | None = None, summary: str | None = None) -> int:
+        a, st = s.articles, s.stories
+        with self.engine.begin() as conn:
+            when = conn.execute(select(a.c.published_at).where(a.c.id == article_id)).scalar()
+            if when is None:
+                raise KeyError(f"no article {article_id}")
+            sid = self._story_id(conn, key, when)
+            for old_key in merged or ():
+                old = conn.execute(select(st.c.id).where(st.c.key == old_key)).scalar()
+                if old is not None and old != sid:
+                    # the older story's id survives; the merged one redirects to it
+                    conn.execute(a.update().where(a.c.story_id == old).values(story_id=sid))
+                    conn.execute(st.update().where(st.c.merged_into == old).values(merged_into=sid))
+                    conn.execute(st.update().where(st.c.id == old).values(merged_into=sid, article_count=0,
+                                                                         source_count=0, updated_at=_now()))
+            conn.execute(a.update().where(a.c.id == article_id).values(story_id=sid, duplicate_of=duplicate_of))
+            if state is not None:
+                conn.execute(self.dialect_insert(s.article_states).values(article_id=article_id, state=state)
+                             .on_conflict_do_nothing())
+            self._refresh_story(conn, sid)
+            fix = {k: v for k, v in (("headline", headline), ("summary", summary)) if v}
+            if fix:
+                conn.execute(st.update().where(st.c.id == sid).values(**fix))
+        return sid
+
+    def get_story(self, story_id: int) -> StoryRecord | None:
+        with self.engine.connect() as conn:
+            r = conn.execute(select(s.stories).where(s.stories.c.id == story_id)).first()
+        return self._story(r) if r else None
+
+    def story_articles(self, story_id: int, limit: int = 500) -> list[Article]:
+        a = s.articles
+        q = self._article_query().where(a.c.story_id == story_id).order_by(a.c.published_at, a.c.id).limit(limit)
+        with self.engine.connect() as conn:
+            return self._articles_from_rows(conn, conn.execute(q).all())
+
+    def top_stories(self, *, limit: int = 10, now: datetime | None = None, hours: float = 48.0,
+                    min_sources: int = 2) -> list[StoryRecord]:
+        from datetime import timedelta
+
+        st = s.stories
+        now = (now or _now()).astimezone(timezone.utc)
+        with self.engine.connect() as conn:
+            newest = conn.execute(select(func.max(st.c.last_published))).scalar()
+            if newest is None:
+                return []
+            newest = newest.replace(tzinfo=timezone.utc) if newest.tzinfo is None else newest
+            anchor = min(now, newest)
+            since = (anchor - timedelta(hours=hours)).replace(tzinfo=None)
+            rows = conn.execute(
+                select(st).where(st.c.last_published >= since, st.c.source_count >= min_sources,
+                                 st.c.merged_into.is_(None)).order_by(st.c.last_published.desc()).limit(2000)
+            ).all()
+        def rank(r):
+            last = r.last_published.replace(tzinfo=timezone.utc) if r.last_published.tzinfo is None else r.last_published
+            age = max(0.0, (anchor - last).total_seconds() / 3600)
+            # breadth of coverage first, decayed by age (half weight after ~7 h)
+            return r.source_count / (1 + age / 12) ** 1.5
+        rows.sort(key=lambda r: (-rank(r), -r.id))
+        return [self._story(r) for r in rows[:limit]]
+
+    def list_stories(self, *, limit: int = 20, cursor: str | None = None) -> Page:
+        st = s.stories
+        limit = max(1, min(int(limit), 100))
+        q = select(st).where(st.c.merged_into.is_(None), st.c.article_count > 0)
+        if cursor:
+            when, ident = decode_cursor(cursor)
+            q = q.where(tuple_(st.c.last_published, st.c.id) < tuple_(when.replace(tzinfo=None), ident))
+        q = q.order_by(st.c.last_published.desc(), st.c.id.desc()).limit(limit + 1)
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+        items = [self._story(r) for r in rows[:limit]]
+        nxt = encode_cursor(items[-1].last_published, items[-1].id) if len(rows) > limit else None
+        return Page(items, nxt)
+
+    def ungrouped_articles(self, since: datetime, limit: int = 10_000) -> list[Article]:
+        a = s.articles
+        since = since.astimezone(timezone.utc).replace(tzinfo=None)
+        q = (self._article_query().where(a.c.story_id.is_(None), a.c.published_at >= since)
+             .order_by(a.c.published_at, a.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return self._articles_from_rows(conn, conn.execute(q).all())
+
+    def newest_published(self) -> datetime | None:
+        with self.engine.connect() as conn:
+            newest = conn.execute(select(func.max(s.articles.c.published_at))).scalar()
+        return newest
+
+    def story_window(self, since: datetime) -> list[tuple]:
+        a, st, ss = s.articles, s.stories, s.article_states
+        since = since.astimezone(timezone.utc).replace(tzinfo=None)
+        open_stories = select(st.c.id).where(st.c.last_published >= since)
+        q = (
+            self._article_query()
+            .add_columns(ss.c.state, st.c.key.label("story_key"))
+            .join(ss, ss.c.article_id == a.c.id)
+            .where((a.c.published_at >= since) | a.c.story_id.in_(open_stories))
+            .order_by(a.c.id)
+        )
+        with self.engine.connect() as conn:
+            rows = conn.execute(q).all()
+            arts = self._articles_from_rows(conn, rows)
+        return [(art, bytes(r.state), r.story_key) for art, r in zip(arts, rows)]
 
     # -- search ------------------------------------------------------
     RECENCY_WEIGHT = 0.5  # how much a fresh article outranks an old one
