@@ -21,7 +21,7 @@ from akhbar.text.hashtags import hashtags_from_labels, to_hashtag
 
 MAX_ENTITY_TAGS = 5
 MAX_TAGS = 8
-ANALYSIS_CHARS = 2000  # salient names are in the title and the first paragraphs
+ANALYSIS_CHARS = 1500  # salient names are in the title and the first paragraphs
 LEAD_CHARS = 400
 MIN_SCORE = 2.0
 _WEIGHT_TITLE, _WEIGHT_LEAD, _WEIGHT_BODY = 3.0, 2.0, 1.0

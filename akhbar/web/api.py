@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Annotated
 from urllib.parse import quote, urlencode
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Path, Query, Request, Response
 from pydantic import BaseModel, Field
 
 from akhbar.dates.display import iso
@@ -17,6 +17,7 @@ from akhbar.extraction.sanitize import sanitize_html
 from akhbar.models import Article, Source
 from akhbar.storage import Page, Storage
 from akhbar.text.hashtags import hashtag_key
+from akhbar.web.auth import require_admin
 
 PREFIX = "/api/v1"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -28,6 +29,8 @@ router = APIRouter(prefix=PREFIX, tags=["v1"], generate_unique_id_function=lambd
 
 class ArticleItem(BaseModel):
     id: int
+    story_id: int | None = Field(default=None, description="The story it belongs to")
+    story_sources: int = Field(default=0, description="How many sources tell its story")
     url: str
     title: str
     source: str = Field(description="The source's name")
@@ -104,7 +107,7 @@ def article_item(a: Article) -> ArticleItem:
     return ArticleItem(
         id=a.id, url=a.url, title=a.title, source=a.source_name or "", source_id=a.source_id,
         published=iso(a.published), lang=a.lang, section=a.section, tags=list(a.tags),
-        summary=a.summary or "", image=a.image,
+        summary=a.summary or "", image=a.image, story_id=a.story_id, story_sources=a.story_sources,
     )
 
 
@@ -154,13 +157,179 @@ def get_article(article_id: Id, store: Store):
     )
 
 
-@router.get("/tags/{hashtag}/articles", response_model=ArticleList, responses={**BAD_CURSOR, **NOT_FOUND})
-def tag_articles(hashtag: str, request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None):
-    """Articles with a hashtag (percent-encoded UTF-8, without '#'), newest first."""
-    tag = store.get_tag(hashtag_key(hashtag))
+class TagRef(BaseModel):
+    name: str = Field(description="Hashtag, without '#'")
+    kind: str | None = Field(description="PERS, LOC, ORG, MISC for names; topic for feed categories")
+    count: int = Field(description="Articles filed under it")
+    url: str = Field(description="The hashtag's page")
+
+
+class TagDetail(TagRef):
+    aliases: list[str] = Field(description="Other spellings and scripts filed under this hashtag")
+    related: list[TagRef] = Field(description="Hashtags that most often appear with it lately")
+    articles: str = Field(description="API URL of its articles")
+    feed: str = Field(description="Atom feed URL")
+
+
+class TrendingItem(BaseModel):
+    tag: TagRef
+    recent: int = Field(description="Articles in the last hours")
+    sources: int = Field(description="Distinct sources among them")
+    expected: float = Field(description="Articles its own baseline predicts for that window")
+    score: float = Field(description="Burst strength; higher trends more")
+
+
+class TrendingList(BaseModel):
+    items: list[TrendingItem]
+    hours: float
+
+
+class AliasIn(BaseModel):
+    alias: str = Field(min_length=1, max_length=100, description="Hashtag to file under another")
+    canonical: str = Field(min_length=1, max_length=100, description="The hashtag it is filed under")
+
+
+def tag_ref(t) -> TagRef:
+    return TagRef(name=t.name, kind=t.kind, count=t.count, url="/tag/" + quote(t.name, safe=""))
+
+
+def _resolve(store: Storage, hashtag: str):
+    tag = store.resolve_tag(hashtag)
     if tag is None:
         raise HTTPException(404, "unknown hashtag")
+    return tag
+
+
+@router.get("/tags/trending", response_model=TrendingList)
+def trending_tags(
+    store: Store,
+    hours: Annotated[float, Query(gt=0, le=72, description="Window, in hours")] = 6.0,
+    limit: Annotated[int, Query(ge=1, le=50)] = 10,
+):
+    """Hashtags whose volume bursts against their own baseline, across several sources."""
+    items = store.trending_tags(hours=hours, limit=limit)
+    return TrendingList(
+        hours=hours,
+        items=[TrendingItem(tag=tag_ref(t.tag), recent=t.recent, sources=t.sources,
+                            expected=round(t.expected, 3), score=round(t.score, 3)) for t in items],
+    )
+
+
+@router.get("/tags/{hashtag}", response_model=TagDetail, responses=NOT_FOUND)
+def get_tag(hashtag: str, store: Store):
+    """A hashtag (any alias or spelling resolves to its canonical one)."""
+    tag = _resolve(store, hashtag)
+    q = quote(tag.name, safe="")
+    return TagDetail(
+        **tag_ref(tag).model_dump(),
+        aliases=[a.name for a in store.tag_aliases(tag.id)],
+        related=[tag_ref(t) for t in store.related_tags(tag.id)],
+        articles=f"{PREFIX}/tags/{q}/articles",
+        feed=f"/tag/{q}/feed.atom",
+    )
+
+
+@router.get("/tags/{hashtag}/articles", response_model=ArticleList, responses={**BAD_CURSOR, **NOT_FOUND})
+def tag_articles(hashtag: str, request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None):
+    """Articles with a hashtag or any of its aliases (percent-encoded UTF-8, without '#'), newest first."""
+    tag = _resolve(store, hashtag)
     return article_list(request, store, f"/tags/{quote(hashtag, safe='')}/articles", limit, cursor, tag_key=tag.key)
+
+
+class StorySource(BaseModel):
+    id: int
+    name: str
+    articles: int
+
+
+class StoryItem(BaseModel):
+    id: int
+    headline: str
+    summary: str
+    first_published: str
+    last_published: str
+    article_count: int
+    source_count: int = Field(description="Distinct sources telling the story: its breadth of coverage")
+    languages: list[str]
+    url: str = Field(description="The story's page")
+
+
+class StoryDetail(StoryItem):
+    sources: list[StorySource]
+    articles: list[ArticleItem] = Field(description="The timeline, oldest first")
+    duplicates: dict[str, int] = Field(description="Article id -> id of the article it copies (wire copies)")
+
+
+class StoryList(BaseModel):
+    items: list[StoryItem]
+    next: str | None
+
+
+def story_item(st) -> StoryItem:
+    return StoryItem(
+        id=st.id, headline=st.headline, summary=st.summary, first_published=iso(st.first_published),
+        last_published=iso(st.last_published), article_count=st.article_count, source_count=st.source_count,
+        languages=st.langs, url=f"/story/{st.id}",
+    )
+
+
+@router.get("/stories", response_model=StoryList, responses=BAD_CURSOR)
+def list_stories(
+    request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None,
+    top: Annotated[bool, Query(description="Top stories by breadth of coverage and freshness instead")] = False,
+):
+    """Stories, newest first (or the top stories with ?top=true)."""
+    limit = clamp(limit)
+    if top:
+        return StoryList(items=[story_item(st) for st in store.top_stories(limit=limit)], next=None)
+    try:
+        page = store.list_stories(limit=limit, cursor=cursor)
+    except ValueError as exc:
+        raise HTTPException(400, "invalid cursor") from exc
+    return StoryList(items=[story_item(st) for st in page.items], next=next_url(request, "/stories", limit, page.next_cursor))
+
+
+@router.get("/stories/{story_id}", response_model=StoryDetail, responses=NOT_FOUND)
+def get_story(story_id: Id, store: Store):
+    """One story: its sources and every article, oldest first (a merged story answers with the one it joined)."""
+    st = store.get_story(story_id)
+    if st is not None and st.merged_into:
+        st = store.get_story(st.merged_into)
+    if st is None or st.article_count == 0:
+        raise HTTPException(404, "unknown story")
+    arts = store.story_articles(st.id)
+    counts: dict[tuple, int] = {}
+    for a in arts:
+        counts[(a.source_id, a.source_name or "")] = counts.get((a.source_id, a.source_name or ""), 0) + 1
+    return StoryDetail(
+        **story_item(st).model_dump(),
+        sources=[StorySource(id=k[0], name=k[1], articles=n) for k, n in sorted(counts.items(), key=lambda x: -x[1])],
+        articles=[article_item(a) for a in arts],
+        duplicates={str(a.id): a.duplicate_of for a in arts if a.duplicate_of},
+    )
+
+
+ADMIN = {401: {"model": Error, "description": "Missing or wrong admin token"},
+         403: {"model": Error, "description": "Admin actions are disabled"}}
+
+
+@router.put("/admin/aliases", response_model=TagDetail, responses=ADMIN, dependencies=[Depends(require_admin)])
+def put_alias(body: AliasIn, store: Store):
+    """File a hashtag (and its articles) under another one. Needs the admin token."""
+    try:
+        store.set_alias(body.alias, body.canonical, origin="admin")
+    except ValueError as exc:
+        raise HTTPException(422, str(exc)) from exc
+    return get_tag(body.canonical, store)
+
+
+@router.delete("/admin/aliases/{alias}", status_code=204, responses={**ADMIN, **NOT_FOUND},
+               dependencies=[Depends(require_admin)])
+def delete_alias(alias: str, store: Store):
+    """Make an alias its own hashtag again. Needs the admin token."""
+    if not store.unset_alias(alias):
+        raise HTTPException(404, "not an alias")
+    return Response(status_code=204)
 
 
 @router.get("/sources", response_model=SourceList, responses=BAD_CURSOR)

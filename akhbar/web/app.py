@@ -17,7 +17,7 @@ from babel import Locale
 from fastapi import FastAPI, Path as PathParam, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
@@ -207,6 +207,50 @@ def older_link(request: Request, page: Page) -> str | None:
     return query_with(request, cursor=page.next_cursor, ui=None) if page.next_cursor else None
 
 
+def story_context(store: Storage, story, ui: str) -> dict:
+    """What a story page shows besides the story row: its timeline with wire
+    copies folded under the article they copy, its sources, languages and
+    most common hashtags."""
+    from collections import Counter
+
+    arts = store.story_articles(story.id)
+    by_id = {a.id: a for a in arts}
+    copies: dict[int, list] = {}
+    timeline = []
+    for a in arts:
+        if a.duplicate_of in by_id:
+            copies.setdefault(a.duplicate_of, []).append(a)
+        else:
+            timeline.append(a)
+    sources = Counter((a.source_name or "", a.source_id) for a in arts)
+    tags = Counter(t for a in arts for t in a.tags)
+    langs = Counter(a.lang for a in arts if a.lang)
+    names = Locale.parse(ui).languages
+    return dict(
+        timeline=[(a, copies.get(a.id, [])) for a in timeline],
+        sources=[(name, sid, n) for (name, sid), n in sources.most_common()],
+        tags=[t for t, _ in tags.most_common(8)],
+        story_languages=[names.get(code, code) for code, _ in langs.most_common()],
+        summary_lang=langs.most_common(1)[0][0] if langs else None,
+    )
+
+
+TRENDING_TTL = 60.0  # seconds a computed trending list is served before it is recomputed
+
+
+def trending_tags(app) -> list:
+    """Trending hashtags, computed at most once a minute per process (the
+    query groups every tag of the last week)."""
+    import time
+
+    cache = app.state.__dict__.setdefault("_trending", {"at": 0.0, "items": []})
+    now = time.monotonic()
+    if now - cache["at"] > TRENDING_TTL:
+        cache["items"] = app.state.storage.trending_tags(limit=10)
+        cache["at"] = now
+    return cache["items"]
+
+
 def _is_api(request: Request) -> bool:
     return request.url.path.removeprefix(request.scope.get("root_path", "")).startswith("/api/")
 
@@ -230,9 +274,13 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     app.state.storage = storage if storage is not None else open_storage(settings.database_url)
     app.state.jinja = make_env()
     load_translations()  # parse the .po files now, not on the first request
+    app.add_middleware(__import__("akhbar.web.ratelimit", fromlist=["RateLimit"]).RateLimit, settings=settings)  # off unless AKHBAR_RATE_LIMIT
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api_router)
+    from akhbar.web.pwa import router as pwa_router  # manifest, /sw.js, offline, saved, for-you, about, sitemap
+
+    app.include_router(pwa_router)
 
     @app.exception_handler(PageError)
     def page_error(request: Request, exc: PageError):
@@ -262,17 +310,51 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         since = datetime.now(timezone.utc) - timedelta(days=TRENDING_DAYS)
         # a replayed archive has nothing recent: fall back to all-time tags
         tags = store.top_tags(limit=20, since=since) or store.top_tags(limit=20)
+        trending = trending_tags(request.app) if not cursor else []
+        top = store.top_stories(limit=6) if not cursor else []
         return render(request, "index.html", page=page, older=older_link(request, page),
-                      unreachable=unreachable, top_tags=tags, first_page=not cursor)
+                      unreachable=unreachable, top_tags=tags, trending=trending, top_stories=top,
+                      first_page=not cursor)
 
     @app.get("/tag/{hashtag}", **html)
     def tag_page(request: Request, hashtag: str, cursor: str | None = None):
         store: Storage = request.app.state.storage
-        tag = store.get_tag(hashtag_key(hashtag))
+        tag = store.resolve_tag(hashtag)
         if tag is None:
             raise PageError(404, "tag")
+        if hashtag != tag.name:
+            # every alias and spelling of a hashtag has one canonical page
+            target = tag_url(tag.name) + (f"?{request.url.query}" if request.url.query else "")
+            return RedirectResponse(target, status_code=301)
         page = list_page(store, tag_key=tag.key, cursor=cursor)
-        return render(request, "tag.html", tag=tag, page=page, older=older_link(request, page))
+        return render(request, "tag.html", tag=tag, page=page, older=older_link(request, page),
+                      related=store.related_tags(tag.id, limit=12), aliases=store.tag_aliases(tag.id))
+
+    @app.get("/story/{story_id}", **html)
+    def story_page(request: Request, story_id: Id):
+        store: Storage = request.app.state.storage
+        story = store.get_story(story_id)
+        if story is None or (story.article_count == 0 and not story.merged_into):
+            raise PageError(404, "story")
+        if story.merged_into:
+            # a story folded into an older one lives on at the older one's page
+            return RedirectResponse(f"/story/{story.merged_into}", status_code=301)
+        return render(request, "story.html", story=story, **story_context(store, story, ui_of(request)))
+
+    @app.get("/story/{story_id}/feed.atom", include_in_schema=False)
+    @app.get("/story/{story_id}/feed.rss", include_in_schema=False)
+    @app.get("/story/{story_id}/feed.json", include_in_schema=False)
+    def story_feed(request: Request, story_id: Id):
+        from akhbar.web.feeds_out import feed_response
+
+        store: Storage = request.app.state.storage
+        story = store.get_story(story_id)
+        if story is None or story.merged_into or story.article_count == 0:
+            raise PageError(404, "story")
+        items = list(reversed(store.story_articles(story_id)))[:PAGE_SIZE]
+        if request.url.path.endswith(".atom"):
+            return atom(request, story.headline, f"/story/{story_id}", items)
+        return feed_response(request, story.headline, f"/story/{story_id}", items)
 
     @app.get("/article/{article_id}", **html)
     def article_page(request: Request, article_id: Id):
@@ -315,7 +397,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     @app.get("/tag/{hashtag}/feed.atom", include_in_schema=False)
     def tag_feed(request: Request, hashtag: str):
         store: Storage = request.app.state.storage
-        tag = store.get_tag(hashtag_key(hashtag))
+        tag = store.resolve_tag(hashtag)
         if tag is None:
             raise PageError(404, "tag")
         page = list_page(store, tag_key=tag.key)
@@ -329,6 +411,37 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
             raise PageError(404, "source")
         page = list_page(store, source_id=source_id)
         return atom(request, source.name, f"/source/{source_id}", page.items)
+
+    # -- RSS 2.0 (feed.rss) and JSON Feed 1.1 (feed.json) beside each Atom feed
+    from akhbar.web.feeds_out import feed_response
+
+    @app.get("/section/{slug}/feed.rss", include_in_schema=False)
+    @app.get("/section/{slug}/feed.json", include_in_schema=False)
+    def section_feed_out(request: Request, slug: str):
+        if slug not in TAXONOMY:
+            raise PageError(404, "section")
+        page = list_page(request.app.state.storage, section=slug)
+        return feed_response(request, section_name(slug, ui_of(request)), f"/section/{slug}", page.items)
+
+    @app.get("/tag/{hashtag}/feed.rss", include_in_schema=False)
+    @app.get("/tag/{hashtag}/feed.json", include_in_schema=False)
+    def tag_feed_out(request: Request, hashtag: str):
+        store: Storage = request.app.state.storage
+        tag = store.resolve_tag(hashtag)
+        if tag is None:
+            raise PageError(404, "tag")
+        page = list_page(store, tag_key=tag.key)
+        return feed_response(request, f"#{tag.name}", tag_url(tag.name), page.items)
+
+    @app.get("/source/{source_id}/feed.rss", include_in_schema=False)
+    @app.get("/source/{source_id}/feed.json", include_in_schema=False)
+    def source_feed_out(request: Request, source_id: Id):
+        store: Storage = request.app.state.storage
+        source = store.get_source(source_id)
+        if source is None:
+            raise PageError(404, "source")
+        page = list_page(store, source_id=source_id)
+        return feed_response(request, source.name, f"/source/{source_id}", page.items)
 
     @app.get("/search", **html)
     def search_page(request: Request, q: str = "", section: str = "", lang: str = "", tag: str = "",
