@@ -111,10 +111,31 @@ def fmt_confusion(conf: dict) -> str:
     return "\n".join(lines)
 
 
-def scores(truth, pred, alt=None) -> dict:
+# articles per (outlet, desk) in the corpora, set by main(): the hand-checked
+# sample is stratified with the same count per outlet desk (16 dev + 10 test),
+# so a plain mean over-weights the small desks (CNN technology, 187 articles)
+# against the big ones (Sky News middleEast, 3,972). The population-weighted
+# accuracy weights each article by its stratum's size / its count in the
+# scored set: an unbiased estimate of accuracy on the outlets' article stream.
+STRATUM_SIZES: Counter = Counter()
+
+
+def stratum_weights(docnos, gold) -> list[float] | None:
+    keys = [(gold[k]["outlet"], gold[k]["desk"]) for k in docnos]
+    if not STRATUM_SIZES or not keys:
+        return None
+    count = Counter(keys)
+    return [STRATUM_SIZES[k] / count[k] for k in keys]
+
+
+def scores(truth, pred, alt=None, weights=None) -> dict:
     out = {"n": len(truth), "accuracy": round(accuracy(truth, pred), 4), "macro_f1": round(macro_f1(truth, pred), 4)}
     if alt is not None:
         out["accuracy_lenient"] = round(float(np.mean([p == t or p in a for t, p, a in zip(truth, pred, alt)])), 4)
+    if weights is not None and len(weights) == len(truth) and truth:
+        w = np.asarray(weights, dtype=float)
+        ok = np.asarray([t == p for t, p in zip(truth, pred)], dtype=float)
+        out["accuracy_weighted"] = round(float((w * ok).sum() / w.sum()), 4)
     return out
 
 
@@ -192,15 +213,19 @@ def evaluate_split(name, docs, feats, labels_by_method, gold, train_idx, test_id
             g = [gold[docs[i].docno]["gold"] for i in ids]
             alt = [gold[docs[i].docno].get("alt", []) for i in ids]
             p = [pred[i][0] for i in ids]
-            r[tag] = scores(g, p, alt)
+            w = stratum_weights([docs[i].docno for i in ids], gold)
+            r[tag] = scores(g, p, alt, w)
             r[tag]["per_class"] = per_class(g, p)
             r[tag]["confusion"] = confusion(g, p)
             r[tag]["_pairs"] = list(zip([docs[i].docno for i in ids], g, p))
             five = [k for k, t in enumerate(g) if t in DESK_SECTIONS]
-            r[tag]["desk_sections_only"] = scores([g[k] for k in five], [p[k] for k in five])
+            r[tag]["desk_sections_only"] = scores([g[k] for k in five], [p[k] for k in five],
+                                                  weights=[w[k] for k in five] if w else None)
             if m != "baseline":
-                r[tag + "_argmax"] = scores(g, [pred[i][1]["argmax"] for i in ids])
-                r[tag + "_with_desk_prior"] = scores(g, [pred[i][1]["with_desk_prior"] for i in ids])
+                for extra, key in (("_argmax", "argmax"), ("_with_desk_prior", "with_desk_prior")):
+                    pe = [pred[i][1][key] for i in ids]
+                    r[tag + extra] = scores(g, pe, weights=w)
+                    r[tag + extra]["_pairs"] = list(zip([docs[i].docno for i in ids], g, pe))
         if m != "baseline":
             r["desk_argmax"] = scores(truth, [pred[i][1]["argmax"] for i in desk_idx])
             r["misc_fallback_share"] = round(float(np.mean([pred[i][0] == "misc" for i in desk_idx])), 4)
@@ -299,6 +324,9 @@ def main(argv=None) -> int:
     ap.add_argument("--data")
     ap.add_argument("--quick", action="store_true", help="only baseline and the shipped pipeline")
     ap.add_argument("--skip-loso", action="store_true")
+    ap.add_argument("--in-source-from", metavar="METRICS_JSON",
+                    help="take the in-source results from an earlier run's metrics file (same code, gold and "
+                         "seeds give the same figures) and run only leave-one-outlet-out")
     ap.add_argument("--methods", help="comma-separated subset of baseline,desk,seeded,cleaned")
     ap.add_argument("--out", default=str(METRICS))
     ap.add_argument("--analyzer", default=None, help="default: the shipped artifact's analyser")
@@ -307,6 +335,7 @@ def main(argv=None) -> int:
 
     data = ts.data_dir(args.data)
     docs, errors = ts.load_corpora(data, log=lambda s: None)
+    STRATUM_SIZES.update((d.outlet, d.desk) for d in docs)
     log(f"loaded {len(docs)} articles, {len(errors)} malformed files skipped (listed by train_sections)")
     gold = load_gold()
     known = {d.docno for d in docs}
@@ -347,7 +376,14 @@ def main(argv=None) -> int:
     test_groups |= {g for d, g in zip(docs, groups) if d.docno in gold}
     test_idx = [i for i, g in enumerate(groups) if g in test_groups]
     train_idx = [i for i, g in enumerate(groups) if g not in test_groups]
-    metrics["in_source"] = evaluate_split("in-source", docs, feats, labels_by_method, gold, train_idx, test_idx, methods, log)
+    reused = json.loads(Path(args.in_source_from).read_text(encoding="utf-8")) if args.in_source_from else None
+    if reused:
+        log(f"in-source results reused from {args.in_source_from}")
+        metrics["in_source"] = {m: reused["in_source"][m] for m in methods}
+        metrics["in_source_from"] = args.in_source_from
+    else:
+        metrics["in_source"] = evaluate_split("in-source", docs, feats, labels_by_method, gold, train_idx, test_idx,
+                                              methods, log)
 
     # (b) leave one multi-source outlet out
     if not args.skip_loso:
@@ -368,17 +404,37 @@ def main(argv=None) -> int:
                 pr = [p[2] for p in pairs]
                 alt = [gold[p[0]].get("alt", []) for p in pairs]
                 five = [k for k, t in enumerate(g) if t in DESK_SECTIONS]
-                pooled[m][tag] = {**scores(g, pr, alt), "per_class": per_class(g, pr), "confusion": confusion(g, pr),
-                                  "desk_sections_only": scores([g[k] for k in five], [pr[k] for k in five])}
+                w = stratum_weights([p[0] for p in pairs], gold)
+                pooled[m][tag] = {**scores(g, pr, alt, w), "per_class": per_class(g, pr), "confusion": confusion(g, pr),
+                                  "desk_sections_only": scores([g[k] for k in five], [pr[k] for k in five],
+                                                               weights=[w[k] for k in five] if w else None)}
             for extra in ("gold_argmax", "gold_with_desk_prior"):
                 if extra in loso[ts.MULTISOURCE_OUTLETS[0]][m]:
                     # pooled from per-outlet counts
                     n = sum(loso[o][m][extra]["n"] for o in loso)
                     pooled[m][extra + "_accuracy"] = round(
                         sum(loso[o][m][extra]["accuracy"] * loso[o][m][extra]["n"] for o in loso) / n, 4)
+                    pairs = [p for o in loso for p in loso[o][m].get(extra, {}).get("_pairs", [])]
+                    if pairs:
+                        g = [p[1] for p in pairs]
+                        pr = [p[2] for p in pairs]
+                        pooled[m][extra] = scores(g, pr, weights=stratum_weights([p[0] for p in pairs], gold))
         metrics["loso"] = loso
         metrics["loso_pooled"] = pooled
 
+    # per-article answers on the hand-checked set (docno -> predicted slug), for
+    # error analysis without rerunning: baseline and the shipped pipeline
+    preds: dict = {}
+    for m in dict.fromkeys(["baseline", methods[-1]]):
+        if m not in metrics["in_source"]:
+            continue
+        r = metrics["in_source"][m]
+        preds.setdefault("in_source", {})[m] = {k: p for tag in ("gold", "gold_jawharafm") for k, _, p in r.get(tag, {}).get("_pairs", [])}
+        if "loso" in metrics:
+            preds.setdefault("loso", {})[m] = {k: p for o in metrics["loso"] for k, _, p in metrics["loso"][o][m].get("gold", {}).get("_pairs", [])}
+    if reused:
+        preds["in_source"] = reused.get("gold_predictions", {}).get("in_source", {})
+    metrics["gold_predictions"] = preds
     metrics["throughput"] = throughput([d for d in docs if d.corpus == "ant-multisource"])
     # drop bulky per-article pairs from the saved file
     def strip(o):
@@ -388,9 +444,13 @@ def main(argv=None) -> int:
     Path(args.out).write_text(json.dumps(strip(metrics), ensure_ascii=False, indent=1) + "\n", encoding="utf-8")
 
     # ---- human-readable summary ----
-    log("\n=== summary (accuracy / macro-F1) ===")
+    log("\n=== summary (accuracy / macro-F1 [population-weighted accuracy]) ===")
     def g(r, tag):
-        return f"{r[tag]['accuracy']:.4f}/{r[tag]['macro_f1']:.4f}" if tag in r else "   -   "
+        if tag not in r:
+            return "   -   "
+        x = r[tag]
+        wt = f" [{x['accuracy_weighted']:.4f}]" if "accuracy_weighted" in x else ""
+        return f"{x['accuracy']:.4f}/{x['macro_f1']:.4f}{wt}"
 
     for m in methods:
         r = metrics["in_source"][m]
@@ -400,6 +460,9 @@ def main(argv=None) -> int:
         r = metrics["in_source"][m]
         log(f"in-source {m:9s} gold on the 5 desk sections only: test {g(r['gold_test'], 'desk_sections_only')}"
             f"  all {g(r['gold'], 'desk_sections_only')} (n={r['gold']['desk_sections_only']['n']})")
+        if m != "baseline":
+            log(f"in-source {m:9s} argmax (no misc fallback): test {g(r, 'gold_test_argmax')} all {g(r, 'gold_argmax')};"
+                f" desk label as prior: test {g(r, 'gold_test_with_desk_prior')} all {g(r, 'gold_with_desk_prior')}")
     if "loso_pooled" in metrics:
         for m in methods:
             p = metrics["loso_pooled"][m]
@@ -410,13 +473,20 @@ def main(argv=None) -> int:
             p = metrics["loso_pooled"][m]
             log(f"LOSO      {m:9s} gold on the 5 desk sections only: test {g(p['gold_test'], 'desk_sections_only')}"
                 f"  all {g(p['gold'], 'desk_sections_only')} (n={p['gold']['desk_sections_only']['n']})")
+            if m != "baseline":
+                log(f"LOSO      {m:9s} gold-all argmax (no misc fallback) {g(p, 'gold_argmax')};"
+                    f" desk label as prior {g(p, 'gold_with_desk_prior')}")
         for o in ts.MULTISOURCE_OUTLETS:
             r = metrics["loso"][o][methods[-1]]
             log(f"  {o:9s} desk {g(r, 'desk')}  gold-all {g(r, 'gold')} (n={r['gold']['n']})")
-        log("\nLOSO pooled gold-all confusion (" + methods[-1] + "):")
-        log(fmt_confusion(metrics["loso_pooled"][methods[-1]]["gold"]["confusion"]))
-    log("\nin-source gold-all confusion (" + methods[-1] + ", multi-source):")
-    log(fmt_confusion(metrics["in_source"][methods[-1]]["gold"]["confusion"]))
+        for m in dict.fromkeys(["baseline", methods[-1]]):
+            if m in metrics["loso_pooled"]:
+                log(f"\nLOSO pooled gold-all confusion ({m}):")
+                log(fmt_confusion(metrics["loso_pooled"][m]["gold"]["confusion"]))
+    for m in dict.fromkeys(["baseline", methods[-1]]):
+        if m in metrics["in_source"]:
+            log(f"\nin-source gold-all confusion ({m}, multi-source):")
+            log(fmt_confusion(metrics["in_source"][m]["gold"]["confusion"]))
     log(f"\nthroughput: {metrics['throughput']}")
     log(f"wrote {args.out}")
     return 0

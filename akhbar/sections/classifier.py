@@ -222,6 +222,21 @@ def article_features(
     return ["w:" + t for t in title_toks] + ["w:" + t for t in body_toks] + ["t:" + t for t in title_toks]
 
 
+# Language codes read as Arabic: ISO 639-1/2 and the ISO 639-3 Arabic
+# varieties language identifiers return (py3langid gives "arz" for Egyptian).
+ARABIC_CODES = frozenset(
+    "ar ara arb arz apc ajp apd acm acq acw acx acy aeb afb aao abh abv adf aec arq ars ary auz avl ayh "
+    "ayl ayn ayp pga shu ssh".split()
+)
+
+
+def lang_code(lang: object) -> str:
+    """'ar-TN' -> 'ar', 'fr_FR' -> 'fr', 'arz' -> 'arz'; '' when undeclared."""
+    if not isinstance(lang, str):
+        return ""
+    return lang.strip().replace("_", "-").split("-")[0].lower()
+
+
 def arabic_share(tokens: Sequence[str]) -> float:
     """Share of word tokens written in Arabic script (numbers ignored)."""
     arabic = other = 0
@@ -422,8 +437,8 @@ class SectionClassifier:
         results: list[tuple[str, float] | None] = [None] * len(items)
         todo, toks = [], []
         for i, (title, text, lang, prior) in enumerate(items):
-            code = (lang or "").split("-")[0].lower()
-            if code and code != "ar":
+            code = lang_code(lang)
+            if code and code not in ARABIC_CODES:
                 results[i] = self._not_arabic(prior)
                 continue
             tt, bt = self.tokens(title or "", text or "")
@@ -437,6 +452,26 @@ class SectionClassifier:
             for row, i in enumerate(todo):
                 results[i] = self._decide(probs[row], self._prior_slug(items[i][3]))
         return results  # type: ignore[return-value]
+
+    def classify(
+        self, title: str, text: str, lang: str | None = None, prior: str | None = None
+    ) -> tuple[str | None, float]:
+        """Like `predict`, but an article the model cannot judge (declared
+        non-Arabic ``lang``, less than half of the words in Arabic script, no
+        words at all) gets ``(prior slug, 0.5)`` or ``(None, 0.0)``, never
+        ``misc``: "no section" rather than a guess. Judged articles get
+        ``(slug, p)``, ``("misc", p)`` when below the fallback threshold."""
+        title = title if isinstance(title, str) else ""
+        text = text if isinstance(text, str) else ""
+        prior_slug = self._prior_slug(prior)
+        code = lang_code(lang)
+        if code and code not in ARABIC_CODES:
+            return (prior_slug, 0.5) if prior_slug else (None, 0.0)
+        tt, bt = self.tokens(title, text)
+        if arabic_share(tt + bt[:60]) < self.min_arabic:
+            return (prior_slug, 0.5) if prior_slug else (None, 0.0)
+        probs = self.model.proba(self.model.decision_tokens([(tt, bt)]))[0]
+        return self._decide(probs, prior_slug)
 
     def _not_arabic(self, prior: str | None) -> tuple[str, float]:
         """No model for this language (or no text): the prior, else misc."""

@@ -1,7 +1,7 @@
 """stories: the story table, each article's story and the engine's state
 
 Revision ID: 0005
-Revises: 0003 (0004, source leases, is rebased under it when it lands)
+Revises: 0004 (source leases)
 Create Date: 2026-11-29
 """
 import sqlalchemy as sa
@@ -10,7 +10,7 @@ from alembic import op
 from akhbar.storage.schema import UTCDateTime
 
 revision = "0005"
-down_revision = "0003"
+down_revision = "0004"
 branch_labels = None
 depends_on = None
 
