@@ -8,7 +8,7 @@ PORT   ?= 8000
 AKHBAR_DATA ?= $(abspath ../shared/data)
 export AKHBAR_DATA
 
-.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner eval-stories train-sections eval-sections
+.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner eval-hashtags eval-stories train-sections eval-sections screenshots icons
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -54,6 +54,11 @@ train-ner: install
 eval-ner: install
 	$(BIN)/python scripts/eval_ner.py
 
+## Hashtags: cross-script name matching on eval/name_pairs.tsv, per-article
+## hashtags over 1,000 real articles (coverage, cost, most frequent tags).
+eval-hashtags: install
+	$(BIN)/python scripts/eval_hashtags.py --articles 1000
+
 ## Story clustering: pairwise/B-cubed P/R/F1 against baselines on the Arabic
 ## gold and ../shared/data/stories; ms/article at growing stream sizes.
 eval-stories: install
@@ -67,9 +72,18 @@ train-sections: install
 eval-sections: install
 	$(BIN)/python scripts/eval_sections.py
 
+## Phone and desktop screenshots of every page (Debian chromium) -> screenshots/.
+screenshots: install
+	$(BIN)/python scripts/screenshots.py
+
+## Redraw the PNG icons from akhbar/web/static/icon.svg (needs the assets extra).
+icons: install
+	$(BIN)/pip install -q pillow==13.0.0
+	$(BIN)/python -m akhbar.web.pwa icons
+
 ## Re-pin the whole dependency tree after changing pyproject.toml.
 lock:
-	$(BIN)/pip install -q -e '.[test,train]'
+	$(BIN)/pip install -q -e '.[test,train,assets]'
 	$(BIN)/pip freeze --exclude-editable | grep -v '^akhbar' > requirements.lock
 
 clean:

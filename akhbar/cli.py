@@ -40,6 +40,9 @@ def main(ctx: click.Context, database_url: str | None, verbose: int) -> None:
     overrides = {"database_url": database_url} if database_url else {}
     ctx.ensure_object(dict)
     ctx.obj["settings"] = load_settings(**overrides)
+    if ctx.obj["settings"].log_format == "json":  # AKHBAR_LOG_FORMAT=json: one JSON object per line
+        from akhbar.workers.logs import configure_logging
+        configure_logging("json", level)
 
 
 @main.command()
@@ -267,7 +270,7 @@ def replay(ctx, path: Path, limit: int | None) -> None:
             click.echo(f"\r  {rep.seen} records, {rep.new} new, {len(rep.errors)} errors", err=True, nl=False)
 
     try:
-        report = do_replay(store, path, limit=limit, progress=progress)
+        report = do_replay(store, path, limit=limit, progress=progress, stories=_settings(ctx).stories)
     except ValueError as exc:
         raise click.ClickException(str(exc)) from exc
     if last[0]:
@@ -506,6 +509,75 @@ def tags_trending(ctx: click.Context, hours: float, limit: int) -> None:
     """Hashtags bursting in the last HOURS against their own baseline."""
     for t in _storage(ctx).trending_tags(hours=hours, limit=limit):
         click.echo(f"#{t.tag.name}\t{t.recent} articles, {t.sources} sources, expected {t.expected:.1f}, score {t.score:.1f}")
+
+
+# -- scale-out: Celery workers and the schedule (akhbar.workers, docs/deploy.md)
+
+def _broker_env(ctx: click.Context) -> Settings:
+    settings = _settings(ctx)
+    if not settings.broker_url:
+        raise click.UsageError("set AKHBAR_BROKER_URL (redis://host:6379/0 or amqp://user:pass@host:5672//)")
+    # the Celery app and its pool processes read settings from the environment
+    os.environ["AKHBAR_DATABASE_URL"] = settings.database_url
+    from akhbar.storage import open_storage
+
+    open_storage(settings.database_url).close()  # migrate once, before any process forks
+    return settings
+
+
+@main.command(context_settings={"ignore_unknown_options": True})
+@click.option("-c", "--concurrency", type=int, default=None, help="Pool processes (default: CPU count).")
+@click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics here (AKHBAR_METRICS_PORT).")
+@click.option("--beat", "with_beat", is_flag=True, help="Also run the schedule inside this worker.")
+@click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
+@click.pass_context
+def worker(ctx, concurrency, metrics_port, with_beat, celery_args) -> None:
+    """A Celery worker: polls sources, fetches, analyses and stores articles.
+    Extra arguments go to `celery worker`."""
+    settings = _broker_env(ctx)
+    port = settings.metrics_port if metrics_port is None else metrics_port
+    if port:
+        import tempfile
+
+        # before prometheus_client is imported: the pool's children count into files
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="akhbar-metrics-")
+        from prometheus_client import CollectorRegistry, multiprocess, start_http_server
+
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)
+        start_http_server(port, addr="0.0.0.0", registry=registry)
+    from akhbar.workers.app import app
+
+    argv = ["worker", "--loglevel", os.environ.get("AKHBAR_LOG_LEVEL", "INFO"), "-Q", settings.queue]
+    if concurrency:
+        argv += ["--concurrency", str(concurrency)]
+    if with_beat:
+        argv += ["--beat", "--schedule", str(settings.data_dir / "celerybeat-schedule")]
+    app.worker_main(argv + list(celery_args))
+
+
+@main.command()
+@click.option("--once", is_flag=True, help="Claim and queue the sources due now, then exit.")
+@click.pass_context
+def beat(ctx, once: bool) -> None:
+    """The schedule: every AKHBAR_SCHEDULE_TICK seconds, claim due sources
+    (a lease in the database, so several beats never double a poll) and queue their polls."""
+    settings = _broker_env(ctx)
+    from akhbar.workers.app import app
+
+    if once:
+        from akhbar.storage import open_storage
+        from akhbar.workers.tasks import dispatch
+
+        store = open_storage(settings.database_url, migrate=False)
+        try:
+            click.echo(f"queued {len(dispatch(store, settings))} sources")
+        finally:
+            store.close()
+        return
+    settings.data_dir.mkdir(parents=True, exist_ok=True)
+    app.start(["beat", "--loglevel", os.environ.get("AKHBAR_LOG_LEVEL", "INFO"),
+               "--schedule", str(settings.data_dir / "celerybeat-schedule")])
 
 
 if __name__ == "__main__":

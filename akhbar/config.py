@@ -33,6 +33,10 @@ class Settings:
     allow_hosts: tuple[str, ...] = ()
     user_agent: str = "akhbar/0.1 (+https://github.com/akhbar/akhbar)"
     fetch_timeout: float = 15.0
+    fetch_deadline: float = 60.0  # total seconds one fetch may take: redirects, retries, slow bodies
+    ssrf_strict: bool = False  # refuse every non-public address, ignoring allow_hosts
+    rate_limit: float = 0.0  # API/search requests per second per client IP; 0 = off
+    rate_burst: int = 30  # requests a client may make at once before the rate applies
     max_bytes: int = 10 * 1024 * 1024
     max_redirects: int = 5
     retries: int = 2
@@ -44,6 +48,17 @@ class Settings:
     default_ui: str = "ar"
     secret_key: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
+    stories: bool = True  # group articles into stories as they are stored
+    # -- scale-out (akhbar.workers): broker, schedule, adaptive polling, ops
+    broker_url: str = field(default="", repr=False)  # redis://… or amqp://…; empty = single process
+    queue: str = "akhbar"  # the broker queue the workers consume
+    poll_adaptive: bool = True  # poll each source about as often as it publishes
+    poll_min_interval: float = 300.0  # adaptive interval bounds (seconds)
+    poll_max_interval: float = 86400.0
+    lease_seconds: float = 300.0  # how long a worker's claim on a source lasts
+    schedule_tick: float = 30.0  # seconds between the scheduler's looks for due sources
+    log_format: str = "text"  # text | json (one JSON object per line)
+    metrics_port: int = 0  # a worker's Prometheus endpoint (0 = none)
 
 
 def load_settings(**overrides) -> Settings:
@@ -55,6 +70,10 @@ def load_settings(**overrides) -> Settings:
         database_url=url,
         allow_hosts=_env_list("AKHBAR_ALLOW_HOSTS"),
         fetch_timeout=_env_float("AKHBAR_FETCH_TIMEOUT", 15.0),
+        fetch_deadline=_env_float("AKHBAR_FETCH_DEADLINE", 60.0),
+        ssrf_strict=os.environ.get("AKHBAR_SSRF_STRICT", "0") not in ("0", "false", "no", ""),
+        rate_limit=_env_float("AKHBAR_RATE_LIMIT", 0.0),
+        rate_burst=_env_int("AKHBAR_RATE_BURST", 30),
         max_bytes=_env_int("AKHBAR_MAX_BYTES", 10 * 1024 * 1024),
         retries=_env_int("AKHBAR_RETRIES", 2),
         per_host_limit=_env_int("AKHBAR_PER_HOST_LIMIT", 2),
@@ -64,6 +83,16 @@ def load_settings(**overrides) -> Settings:
         timezone=os.environ.get("AKHBAR_TIMEZONE", "UTC"),
         default_ui=os.environ.get("AKHBAR_UI", "ar"),
         admin_token=os.environ.get("AKHBAR_ADMIN_TOKEN", ""),
+        stories=os.environ.get("AKHBAR_STORIES", "1") not in ("0", "false", "no"),
+        broker_url=os.environ.get("AKHBAR_BROKER_URL", ""),
+        queue=os.environ.get("AKHBAR_QUEUE", "akhbar"),
+        poll_adaptive=os.environ.get("AKHBAR_POLL_ADAPTIVE", "1") not in ("0", "false", "no"),
+        poll_min_interval=_env_float("AKHBAR_POLL_MIN_INTERVAL", 300.0),
+        poll_max_interval=_env_float("AKHBAR_POLL_MAX_INTERVAL", 86400.0),
+        lease_seconds=_env_float("AKHBAR_LEASE_SECONDS", 300.0),
+        schedule_tick=_env_float("AKHBAR_SCHEDULE_TICK", 30.0),
+        log_format=os.environ.get("AKHBAR_LOG_FORMAT", "text"),
+        metrics_port=_env_int("AKHBAR_METRICS_PORT", 0),
     )
     values.update(overrides)
     return Settings(**values)

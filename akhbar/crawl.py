@@ -17,6 +17,7 @@ from akhbar.config import Settings
 from akhbar.extraction import extract_page
 from akhbar.feeds import FeedParseError, parse_feed
 from akhbar.fetching import FetchError, Fetcher
+from akhbar.grouping import StoryGrouper
 from akhbar.models import FeedEntry, Source
 from akhbar.pipeline import build_article, url_key
 from akhbar.storage import PollResult, Storage
@@ -26,6 +27,11 @@ log = logging.getLogger(__name__)
 FEED_ACCEPT = "application/rss+xml, application/atom+xml, application/feed+json, application/json;q=0.9, application/xml;q=0.9, text/xml;q=0.8, */*;q=0.5"
 PAGE_ACCEPT = "text/html, application/xhtml+xml;q=0.9, */*;q=0.5"
 MAX_BACKOFF = timedelta(days=1)
+MAX_RETRY_AFTER = timedelta(days=7)  # a server may ask for a week's rest, not for centuries
+# Article pages of one poll may take this many fetch deadlines in all (5 min by
+# default); past it the remaining items keep their feed text: a feed of 2,000
+# dripping pages cannot hold the crawl round for hours.
+POLL_PAGE_BUDGET = 5
 
 
 @dataclass
@@ -53,16 +59,32 @@ class CrawlReport:
         return [r for r in self.sources if not r.ok]
 
 
-def next_poll(settings: Settings, error_count: int, retry_after: float | None = None) -> datetime:
-    """When to poll again: the interval when healthy, exponential backoff
+def next_poll(settings: Settings, error_count: int, retry_after: float | None = None,
+              interval: float | None = None) -> datetime:
+    """When to poll again: the interval when healthy (*interval*, e.g. the
+    source's adaptive one, else settings.poll_interval), exponential backoff
     (capped at a day) after failures, never sooner than Retry-After."""
     now = datetime.now(timezone.utc)
-    delay = timedelta(seconds=settings.poll_interval)
+    delay = timedelta(seconds=interval or settings.poll_interval)
     if error_count:
         delay = min(delay * (2 ** min(error_count, 10)), MAX_BACKOFF)
     if retry_after:
-        delay = max(delay, timedelta(seconds=retry_after))
+        # a hostile Retry-After (1e400 s, year 9999) must neither crash the crawl nor park the source forever
+        delay = max(delay, timedelta(seconds=min(retry_after, MAX_RETRY_AFTER.total_seconds())))
     return now + delay
+
+
+def adaptive_interval(settings: Settings, published: list[datetime]) -> float:
+    """Seconds between polls of a healthy source: the median gap between its
+    recent articles' publication times, clamped to [poll_min_interval,
+    poll_max_interval]; settings.poll_interval with fewer than 3 articles."""
+    times = sorted({p for p in published if p is not None})
+    if not settings.poll_adaptive or len(times) < 3:
+        return settings.poll_interval
+    gaps = sorted((b - a).total_seconds() for a, b in zip(times, times[1:]))
+    mid = len(gaps) // 2
+    median = gaps[mid] if len(gaps) % 2 else (gaps[mid - 1] + gaps[mid]) / 2
+    return min(max(median, settings.poll_min_interval), settings.poll_max_interval)
 
 
 class Crawler:
@@ -71,6 +93,7 @@ class Crawler:
         self.settings = settings
         self._fetcher = fetcher
         self._page_slots = asyncio.Semaphore(settings.concurrency)
+        self.grouper = StoryGrouper(storage) if settings.stories else None
 
     async def crawl_once(
         self,
@@ -130,7 +153,8 @@ class Crawler:
             self.storage.known_articles, source.id, list(keys), [e.guid for e in feed.entries if e.guid]
         )
         fresh = [e for k, e in keys.items() if k not in known and (not e.guid or e.guid not in known)]
-        outcomes = await asyncio.gather(*(self._ingest(source, e, fetcher) for e in fresh))
+        budget_end = asyncio.get_running_loop().time() + POLL_PAGE_BUDGET * self.settings.fetch_deadline
+        outcomes = await asyncio.gather(*(self._ingest(source, e, fetcher, budget_end) for e in fresh))
         rep.new = sum(1 for o in outcomes if o is True)
         rep.failed_items = sum(1 for o in outcomes if o is None)
         rep.ok = True
@@ -142,7 +166,8 @@ class Crawler:
         )
         return rep
 
-    async def _ingest(self, source: Source, entry: FeedEntry, fetcher: Fetcher) -> bool | None:
+    async def _ingest(self, source: Source, entry: FeedEntry, fetcher: Fetcher,
+                      budget_end: float | None = None) -> bool | None:
         """Fetch, extract, build and store one item. True if new, False if
         already stored, None on failure (logged)."""
         try:
@@ -150,12 +175,22 @@ class Crawler:
             if self.settings.fetch_pages:
                 async with self._page_slots:
                     try:
-                        res = await fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
+                        left = None if budget_end is None else budget_end - asyncio.get_running_loop().time()
+                        if left is not None and left <= 0:
+                            raise FetchError("the poll's page budget is spent")
+                        try:
+                            async with asyncio.timeout(left):
+                                res = await fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
+                        except TimeoutError:
+                            raise FetchError("the poll's page budget is spent") from None
                         page = await asyncio.to_thread(_extract, res)
                     except FetchError as exc:
                         log.info("page %s not fetched (%s); using the feed's text", entry.url, exc.reason)
             article = build_article(entry, page, source, datetime.now(timezone.utc))
             _id, created = await asyncio.to_thread(self.storage.save_article, article)
+            if created and self.grouper is not None:
+                article.id, article.source_name = _id, source.name
+                await asyncio.to_thread(self.grouper.group, article)
             return created
         except Exception as exc:
             log.warning("item %s from source %s failed: %s: %s", entry.url, source.name, type(exc).__name__, exc)
@@ -173,7 +208,11 @@ class Crawler:
 
     async def _record(self, source: Source, result: PollResult) -> None:
         if result.ok:
-            result.next_poll_at = next_poll(self.settings, 0)
+            interval = None
+            if self.settings.poll_adaptive:
+                recent = await asyncio.to_thread(self.storage.recent_published, source.id)
+                interval = adaptive_interval(self.settings, recent)
+            result.next_poll_at = next_poll(self.settings, 0, interval=interval)
         await asyncio.to_thread(self.storage.record_poll, source.id, result)
 
     async def run_forever(self, *, tick: float = 30.0, stop: asyncio.Event | None = None) -> None:

@@ -3,7 +3,8 @@
 
     python scripts/eval_stories.py                # report (dev and test parts)
     python scripts/eval_stories.py --fit          # refit the decision on the dev parts
-    python scripts/eval_stories.py --cost         # ms/article at growing stream sizes
+    python scripts/eval_stories.py --cost         # also CPU ms/article at 10k, 100k, 1M streamed articles
+    python scripts/eval_stories.py --cost-only --cost-sizes 10000,100000
     python scripts/eval_stories.py --sets ar,ecb  # only some sets
 
 Data: ``$AKHBAR_DATA`` (default ../shared/data). Sets, each cut into a dev part
@@ -38,6 +39,15 @@ market reports of different days. An article about two events goes with the
 one its headline leads with. Background pieces that do not name the event
 are singletons. The annotator then listed pairs of articles with a TF-IDF
 cosine >= 0.16 that had been put apart, re-read them, and changed none.
+A later review (2026-11-29) re-read both articles of every contested pair
+behind the largest errors of the clusterer on the test part (an interview
+given on the eve of a visit vs the visit, one speech reported as two
+stories, daily oil reports, a Turkish strike on the PKK next to the fall of
+Afrin, reactions to Putin's re-election, background pieces): each label
+follows the rules above, so none was changed.
+
+All sets are streamed through ``StoryEngine`` (the live engine) in batches
+of 64, as ``akhbar stories`` does.
 """
 
 from __future__ import annotations
@@ -63,10 +73,10 @@ from akhbar.config import shared_data_dir  # noqa: E402
 from akhbar.stories.cluster import (  # noqa: E402
     FEATURES,
     ClusterConfig,
-    StoryClusterer,
     StoryDoc,
     analyze_terms,
 )
+from akhbar.stories.engine import StoryEngine  # noqa: E402
 
 GOLD_AR = ROOT / "eval" / "stories_gold_ar.jsonl"
 ANT_DIRS = {"AL": "Alarabia", "BB": "BBC", "CN": "CNN", "SK": "SkyNews"}
@@ -245,19 +255,18 @@ LOADERS = {"ar": load_ar, "allsides": load_allsides, "ecb": load_ecb, "uci": loa
 # systems
 
 
-def run_clusterer(split: Split, config: ClusterConfig, embedder) -> tuple[dict, StoryClusterer]:
-    cl = StoryClusterer(config, embedder=embedder)
+def run_clusterer(split: Split, config: ClusterConfig, embedder) -> tuple[dict, StoryEngine]:
+    """The live engine, fed in batches of 64 as ``akhbar stories`` does."""
+    cl = StoryEngine(config, embedder=embedder)
     for d in split.warmup:
-        cl.observe(d.title, d.text, d.lang)
+        cl.observe(d.title, d.text, d.lang, d.date)
     pred = {}
     stream = split.stream()
     for i in range(0, len(stream), 64):
         batch = stream[i : i + 64]
-        cl.prefetch(batch)
-        for d in batch:
-            sid = cl.add(d).story_id
+        for d, a in zip(batch, cl.add_many(batch)):
             if d.id in split.gold:
-                pred[d.id] = sid
+                pred[d.id] = a.story_id
     return {k: cl.resolve(v) for k, v in pred.items()}, cl
 
 
@@ -335,9 +344,9 @@ def single_link(split: Split, sims, tau: float) -> dict:
 def oracle_rows(split: Split, config: ClusterConfig, embedder):
     """Stream the dev part, assigning each article to its *gold* story, and
     record the features of every retrieved candidate with its label."""
-    cl = StoryClusterer(config, embedder=embedder)
+    cl = StoryEngine(config, embedder=embedder)
     for d in split.warmup:
-        cl.observe(d.title, d.text, d.lang)
+        cl.observe(d.title, d.text, d.lang, d.date)
     sid_of_gold: dict[str, str] = {}
     rows, found, should = [], 0, 0
     stream = split.stream()
@@ -348,10 +357,7 @@ def oracle_rows(split: Split, config: ClusterConfig, embedder):
             if d.id not in split.gold:
                 cl.add(d)  # context: placed by the model itself
                 continue
-            ts = d.date.timestamp()
-            if ts > cl.clock:
-                cl.clock = ts
-                cl._evict()
+            cl._advance(d.date.timestamp())
             g = split.gold[d.id]
             target = cl.story(sid_of_gold[g]) if g in sid_of_gold else None
             if target is None:
@@ -553,37 +559,54 @@ def run_probes(part: str, split: Split, config: ClusterConfig, embedder, verbose
 # cost
 
 
-def cost_table(data: Path, config: ClusterConfig, embedder, sizes=(1000, 2000, 4000, 8000, 16000, 27000)):
+def cost_table(data: Path, config: ClusterConfig, embedder, sizes=(10_000, 100_000, 1_000_000)):
+    """CPU ms per article at growing stream sizes. The stream is the whole of
+    ant-multisource (27.5k articles, Jan-Oct 2018) in date order, then again
+    shifted by a year per pass (ids suffixed) until the size is reached: a
+    synthetic scale-up with the real daily volume of four outlets. Embedding
+    is measured on the first pass (batches of 64, one thread); later passes
+    reuse the cached vectors, so later rows are the clustering cost alone."""
     root = data / "ant-multisource"
-    docs = []
+    base = []
     for path in root.glob("*/*/*.txt"):
         d = _ant_doc(_parse_ant(path), path.stem)
         if d is not None:
-            docs.append(d)
-    docs.sort(key=lambda d: (d.date, d.id))
-    cl = StoryClusterer(config, embedder=embedder)
-    print(f"  stream: {len(docs)} ant-multisource articles, {docs[0].date:%Y-%m-%d} .. {docs[-1].date:%Y-%m-%d}")
+            base.append(d)
+    base.sort(key=lambda d: (d.date, d.id))
+
+    def stream():
+        k = 0
+        while True:
+            shift = timedelta(days=365 * k)
+            for d in base:
+                if k == 0:
+                    yield d
+                else:
+                    yield StoryDoc(f"{d.id}#{k}", d.date + shift, d.title, d.text, d.source, d.lang,
+                                   d.url and f"{d.url}#{k}", f"{d.guid}#{k}")
+            k += 1
+
+    cl = StoryEngine(config, embedder=embedder)
+    print(f"  stream: {len(base)} ant-multisource articles per pass, {base[0].date:%Y-%m-%d} .. {base[-1].date:%Y-%m-%d}")
     print("  CPU time of this process (robust to other load on the machine)")
-    print("  after N articles | ms/article over the last block (embedding, clustering) | live stories | indexed terms | dedup entries")
+    print("  after N articles | ms/article over the last block: all (embedding, clustering) | live stories | indexed terms | dedup entries | df terms")
+    it = stream()
     done = 0
     for n in sizes:
-        n = min(n, len(docs))
-        if n <= done:
-            continue
-        block = docs[done:n]
         t_emb = t_cl = 0.0
-        for i in range(0, len(block), 64):
-            b = block[i : i + 64]
+        count = n - done
+        while done < n:
+            b = [next(it) for _ in range(min(64, n - done))]
             t0 = time.process_time()
             cl.prefetch(b)
             t1 = time.process_time()
-            for d in b:
-                cl.add(d)
+            cl.add_many(b)
             t_cl += time.process_time() - t1
             t_emb += t1 - t0
-        done = n
-        print(f"  {n:>7} | {1000 * (t_emb + t_cl) / len(block):6.2f} ({1000 * t_emb / len(block):5.2f}, {1000 * t_cl / len(block):5.2f})"
-              f" | {len(cl.stories):>5} | {len(cl._postings):>6} | {len(cl.dedup):>5}")
+            done += len(b)
+        st = cl.stats()
+        print(f"  {n:>9,} | {1000 * (t_emb + t_cl) / count:6.2f} ({1000 * t_emb / count:5.2f}, {1000 * t_cl / count:5.2f})"
+              f" | {st['live_stories']:>5} | {st['indexed_terms']:>6} | {st['dedup_entries']:>5} | {st['df_terms']:>6}", flush=True)
 
 
 # ----------------------------------------------------------------------
@@ -599,7 +622,7 @@ def main(argv=None) -> int:
     ap.add_argument("--fit", action="store_true", help="refit weights and thresholds on the dev parts")
     ap.add_argument("--cost", action="store_true", help="also print ms/article at growing stream sizes")
     ap.add_argument("--cost-only", action="store_true")
-    ap.add_argument("--cost-sizes", default="1000,2000,4000,8000,16000,27000")
+    ap.add_argument("--cost-sizes", default="10000,100000,1000000")
     ap.add_argument("--no-embeddings", action="store_true")
     ap.add_argument("--show", type=int, default=0, help="print N cross-lingual probe results per part")
     ap.add_argument("--emb-cache", type=Path, help="keep embeddings in this .npz between runs (faster re-runs)")

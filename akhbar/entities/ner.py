@@ -220,7 +220,7 @@ def viterbi_batch(Es: Sequence[np.ndarray], T: np.ndarray, batch: int = 128) -> 
         for t in range(1, n):
             cand = score[:, :, None] + T[None]
             b = cand.argmax(axis=1)
-            new = np.take_along_axis(cand, b[:, None, :], axis=1)[:, 0] + Ep[:, t]
+            new = cand.max(axis=1) + Ep[:, t]  # the value at b (take_along_axis costs ~5x more)
             active = (lens > t)[:, None]
             score = np.where(active, new, score)
             back[:, t] = b

@@ -17,13 +17,19 @@ class JSONFeedError(ValueError):
     pass
 
 
+def _str(value) -> str | None:
+    return value if isinstance(value, str) and value else None
+
+
 def looks_like_json_feed(text: str) -> bool:
     head = text.lstrip()[:300]
     return head.startswith("{") and "jsonfeed.org/version" in head
 
 
 def parse_json_feed(text: str, max_entries: int) -> ParsedFeed:
-    from akhbar.feeds.parser import html_to_text, sanitize_entry_html
+    from akhbar.feeds.parser import (
+        MAX_TITLE_CHARS, _cut, html_to_text, sanitize_entry_html, visible_or_empty, web_url,
+    )
 
     try:
         doc = json.loads(text)
@@ -31,31 +37,35 @@ def parse_json_feed(text: str, max_entries: int) -> ParsedFeed:
         raise JSONFeedError(f"invalid JSON Feed: {exc}") from exc
     if not isinstance(doc, dict) or not isinstance(doc.get("items", []), list):
         raise JSONFeedError("invalid JSON Feed: no items list")
-    feed = ParsedFeed(title=clean_display(str(doc.get("title", ""))), link=doc.get("home_page_url"),
-                      lang=doc.get("language"))
+    # JSON gives no types: every field is checked, a wrong one is dropped, never trusted
+    feed = ParsedFeed(title=clean_display(str(doc.get("title") or "")), link=_str(doc.get("home_page_url")),
+                      lang=_str(doc.get("language")))
     for item in doc.get("items", [])[:max_entries]:
         if not isinstance(item, dict):
             continue
         url = item.get("url") or item.get("external_url") or ""
-        if not isinstance(url, str) or not url:
+        if not isinstance(url, str) or not url or not web_url(url):
             continue
         authors = item.get("authors") or ([item["author"]] if isinstance(item.get("author"), dict) else [])
-        author = ", ".join(a.get("name", "") for a in authors if isinstance(a, dict) and a.get("name")) or None
-        published_text = item.get("date_published") or item.get("date_modified")
-        content = item.get("content_html") or ""
+        if not isinstance(authors, list):
+            authors = []
+        author = ", ".join(str(a["name"]) for a in authors if isinstance(a, dict) and a.get("name")) or None
+        published_text = _str(item.get("date_published")) or _str(item.get("date_modified"))
+        tags = item.get("tags") if isinstance(item.get("tags"), list) else []
+        content = _str(item.get("content_html")) or ""
         feed.entries.append(
             FeedEntry(
                 url=url.strip(),
                 guid=str(item["id"]) if item.get("id") is not None else None,
-                title=html_to_text(str(item.get("title") or "")),
+                title=visible_or_empty(_cut(html_to_text(str(item.get("title") or "")), MAX_TITLE_CHARS)),
                 summary=html_to_text(str(item.get("summary") or item.get("content_text") or "")),
                 content_html=sanitize_entry_html(str(content)) if content else "",
                 author=author,
                 published=parse_date(str(published_text)) if published_text else None,
                 published_text=str(published_text) if published_text else None,
-                image=item.get("image") or item.get("banner_image"),
-                tags=[str(t) for t in item.get("tags") or [] if t],
-                lang=item.get("language") or feed.lang,
+                image=web_url(_str(item.get("image")) or _str(item.get("banner_image"))),
+                tags=[str(t) for t in tags if t and isinstance(t, (str, int, float))],
+                lang=_str(item.get("language")) or feed.lang,
             )
         )
     return feed

@@ -10,11 +10,13 @@ from __future__ import annotations
 import calendar
 import logging
 import re
+import unicodedata
 from datetime import datetime, timezone
+from urllib.parse import urlsplit
 
 import feedparser
 
-from akhbar.dates import parse_date
+from akhbar.dates import parse_date, plausible
 from akhbar.extraction.sanitize import sanitize_html
 from akhbar.feeds.jsonfeed import JSONFeedError, looks_like_json_feed, parse_json_feed
 from akhbar.fetching.encoding import decode_body
@@ -25,7 +27,10 @@ log = logging.getLogger(__name__)
 
 _XML_DECL_RE = re.compile(r"^\s*<\?xml[^>]*\?>", re.I)
 _TAG_RE = re.compile(r"<[^>]+>")
+_ENTRY_END_RE = re.compile(r"</(?:[A-Za-z_][\w.-]*:)?(?:item|entry)\s*>", re.I)
 MAX_ENTRIES = 2000  # a feed longer than this is truncated, not trusted whole
+MAX_TITLE_CHARS = 1000  # a headline longer than this is cut (a 1 MB "title" is an attack or a bug)
+MAX_AUTHOR_CHARS = 300
 
 
 class FeedParseError(Exception):
@@ -49,6 +54,61 @@ def html_to_text(html: str) -> str:
 def sanitize_entry_html(html: str) -> str:
     """Feed-supplied HTML goes through the same allow-list as pages."""
     return sanitize_html(html)
+
+
+def _cut(text: str, limit: int) -> str:
+    if len(text) <= limit:
+        return text
+    cut = text[:limit].rsplit(" ", 1)[0] or text[:limit]
+    return cut + "…"
+
+
+def truncate_entries(text: str, limit: int = MAX_ENTRIES) -> tuple[str, int]:
+    """Cut an XML feed after its *limit*-th item/entry, keeping what follows
+    the last one (the closing tags), so feedparser never builds more entries
+    than we keep: 100,000 items cost the time and memory of *limit*.
+    Returns (text, number of item ends seen, counted up to limit + 1)."""
+    ends = _ENTRY_END_RE.finditer(text)
+    cut_at = None
+    n = 0
+    for n, m in enumerate(ends, 1):
+        if n == limit:
+            cut_at = m.end()
+        elif n > limit:
+            break
+    if cut_at is None or n <= limit:
+        return text, n
+    last = None
+    for last in _ENTRY_END_RE.finditer(text, cut_at):
+        pass
+    tail = text[last.end():] if last is not None else ""
+    return text[:cut_at] + tail, n
+
+
+_YEAR_RE = re.compile(r"(?<!\d)\d{4}(?!\d)")
+
+
+def _year_disagrees(dt: datetime, text: str) -> bool:
+    """The text names only impossible years (0001, 9999) and none near dt's:
+    dt came from a two-digit-year reading. Hijri years (1300-1500) are fine."""
+    years = {int(y) for y in _YEAR_RE.findall(text)}
+    return (bool(years) and not ({dt.year, dt.year - 1, dt.year + 1} & years)
+            and all(y < 1300 or y > 2200 for y in years))
+
+
+def visible_or_empty(text: str) -> str:
+    """"" for a title made only of spaces, direction marks and other invisibles."""
+    if any(not unicodedata.category(c).startswith(("Z", "C")) for c in text):
+        return text
+    return ""
+
+
+def web_url(url: str | None) -> str | None:
+    """*url* if it is http(s) or relative, else None."""
+    if not url or not isinstance(url, str):
+        return None
+    scheme = urlsplit(url.strip()).scheme.lower()
+    return url if scheme in ("", "http", "https") else None
 
 
 def _struct_to_dt(st) -> datetime | None:
@@ -83,7 +143,10 @@ def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> P
             return parse_json_feed(text, MAX_ENTRIES)
         except JSONFeedError as exc:
             raise FeedParseError(str(exc)) from exc
+    text, n_ends = truncate_entries(text, MAX_ENTRIES)
     text = _XML_DECL_RE.sub("", text, count=1)
+    if n_ends > MAX_ENTRIES:
+        log.warning("feed %s has more than %d entries; keeping the first %d", url, MAX_ENTRIES, MAX_ENTRIES)
     parsed = feedparser.parse(
         text.encode("utf-8"),
         response_headers={"content-type": "application/xml; charset=utf-8", "content-location": url},
@@ -107,27 +170,33 @@ def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> P
         guid = e.get("id") or None
         if not link and guid and guid.startswith(("http://", "https://")):
             link = guid
-        if not link:
-            continue
+        if not link or not web_url(link):
+            continue  # no link, or javascript:/data:/file: ... (never fetched, never linked)
         content_html = ""
         if e.get("content"):
             content_html = sanitize_entry_html(e["content"][0].get("value", ""))
         published_text = e.get("published") or e.get("updated")
-        published = _struct_to_dt(e.get("published_parsed") or e.get("updated_parsed"))
+        # feedparser's own date parse bypasses parse_date's sanity check (year 9999 would pin
+        # an item at the top of every page forever), so it is applied here
+        published = plausible(_struct_to_dt(e.get("published_parsed") or e.get("updated_parsed")))
         if published is None and published_text:
             published = parse_date(published_text)
+        if published is not None and published_text and _year_disagrees(published, published_text):
+            # feedparser (and email.utils) read "01 Jan 0001" as 2001: the text names
+            # another year, so the date is unknown (the pipeline uses the fetch time)
+            published = None
         tags = [t.get("term") or t.get("label") for t in e.get("tags") or ()]
         result.entries.append(
             FeedEntry(
                 url=link.strip(),
                 guid=guid,
-                title=html_to_text(e.get("title", "")),
+                title=visible_or_empty(_cut(html_to_text(e.get("title", "")), MAX_TITLE_CHARS)),
                 summary=html_to_text(e.get("summary", "")),
                 content_html=content_html,
-                author=clean_display(e.get("author", "")) or None,
+                author=_cut(clean_display(e.get("author", "")), MAX_AUTHOR_CHARS) or None,
                 published=published,
                 published_text=published_text,
-                image=_image_of(e),
+                image=web_url(_image_of(e)),
                 tags=[t for t in tags if t],
                 lang=(e.get("language") or (e.get("title_detail") or {}).get("language") or result.lang),
             )

@@ -3,6 +3,14 @@
 Bounded in every dimension (time, size, redirects, decompressed bytes),
 limited per host, retried with exponential backoff, conditional (ETag /
 Last-Modified) and obedient to Retry-After.
+
+Time: `fetch_timeout` bounds each connect and each read; `fetch_deadline`
+bounds the whole fetch (every hop, every retry, every byte), so a server
+that drips one byte a second cannot hold a crawl slot for hours.
+
+Size: the body is decompressed here, not by httpx, with a bounded output
+per call, so neither a gzip bomb nor a stack of nested encodings ever
+holds more than `max_bytes` (+ one zlib window) in memory.
 """
 
 from __future__ import annotations
@@ -12,6 +20,7 @@ import email.utils
 import logging
 import random
 import time
+import zlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 from urllib.parse import urljoin, urlsplit
@@ -20,12 +29,14 @@ import httpx
 
 from akhbar.config import Settings
 from akhbar.fetching.encoding import decode_body
-from akhbar.fetching.guard import AddressGuard, BlockedAddress
+from akhbar.fetching.guard import AddressGuard, BlockedAddress, GuardedBackend, Resolver
 
 log = logging.getLogger(__name__)
 
 RETRY_STATUSES = {429, 500, 502, 503, 504}
 REDIRECT_STATUSES = {301, 302, 303, 307, 308}
+MAX_RETRY_AFTER = 30 * 24 * 3600.0  # seconds; longer asks are read as this
+MAX_ENCODINGS = 2  # "gzip" or "deflate", possibly stacked once; more is an attack
 
 
 class FetchError(Exception):
@@ -65,30 +76,45 @@ def parse_retry_after(value: str | None, now: float | None = None) -> float | No
         return None
     value = value.strip()
     if value.isdigit():
-        return float(value)
+        return min(float(value), MAX_RETRY_AFTER)
     try:
         when = email.utils.parsedate_to_datetime(value)
-    except (TypeError, ValueError):
+        seconds = when.timestamp() - (now or time.time())
+    except (TypeError, ValueError, OverflowError):
         return None
-    return max(0.0, when.timestamp() - (now or time.time()))
+    return min(max(0.0, seconds), MAX_RETRY_AFTER)
 
 
 class Fetcher:
     """One per crawl; owns the connection pool and the per-host limits."""
 
-    def __init__(self, settings: Settings, *, retry_base: float = 1.0, max_inline_wait: float = 30.0):
+    def __init__(self, settings: Settings, *, retry_base: float = 1.0, max_inline_wait: float = 30.0,
+                 resolver: Resolver | None = None):
         self.settings = settings
-        self.guard = AddressGuard(settings.allow_hosts)
+        self.guard = AddressGuard(settings.allow_hosts, strict=settings.ssrf_strict, resolver=resolver)
         self.retry_base = retry_base
         self.max_inline_wait = max_inline_wait
         self._host_sems: dict[str, asyncio.Semaphore] = defaultdict(
             lambda: asyncio.Semaphore(settings.per_host_limit)
         )
+        # Requests wait for a connection here, not in httpx's pool queue:
+        # httpcore rescans its whole queue against every connection on each
+        # connection event, which made a 10,000-feed poll spend ~1.4 ms of CPU
+        # per request there (scripts/bench.py, section poll).
+        self._slots = asyncio.Semaphore(max(1, settings.concurrency * 2))
+        transport = httpx.AsyncHTTPTransport(
+            limits=httpx.Limits(max_connections=settings.concurrency * 2, max_keepalive_connections=settings.concurrency),
+            trust_env=False,
+        )
+        # Every TCP connection goes through the guard, at connect time, to
+        # an address it checked (no DNS rebinding between check and connect).
+        pool = transport._pool
+        pool._network_backend = GuardedBackend(self.guard, pool._network_backend)
         self._client = httpx.AsyncClient(
+            transport=transport,
             timeout=httpx.Timeout(settings.fetch_timeout, connect=min(10.0, settings.fetch_timeout)),
             follow_redirects=False,  # each hop is checked by the guard
             headers={"User-Agent": settings.user_agent, "Accept-Encoding": "gzip, deflate"},
-            limits=httpx.Limits(max_connections=settings.concurrency * 2, max_keepalive_connections=settings.concurrency),
             trust_env=False,
         )
 
@@ -118,10 +144,21 @@ class Fetcher:
         host = urlsplit(url).hostname or ""
         attempts = self.settings.retries + 1
         last_error: FetchError | None = None
+        loop = asyncio.get_running_loop()
+        budget = self.settings.fetch_deadline
+        deadline: float | None = None  # starts once a host slot is ours
         for attempt in range(attempts):
             try:
-                async with self._host_sems[host]:
-                    result = await self._get_following(url, headers)
+                async with self._host_sems[host], self._slots:
+                    if deadline is None:
+                        deadline = loop.time() + budget
+                    try:
+                        async with asyncio.timeout_at(deadline):
+                            result = await self._get_following(url, headers)
+                    except TimeoutError:
+                        if loop.time() < deadline:
+                            raise  # a socket timeout, not ours: handled below
+                        raise FetchError(f"gave up after {budget:g} s (fetch deadline)") from None
             except FetchError as exc:
                 last_error = exc
                 if exc.status is not None and exc.status not in RETRY_STATUSES:
@@ -137,7 +174,7 @@ class Fetcher:
             wait = last_error.retry_after
             if wait is None:
                 wait = self.retry_base * (2**attempt) * (0.5 + random.random())
-            if wait > self.max_inline_wait:
+            if wait > self.max_inline_wait or (deadline is not None and loop.time() + wait >= deadline):
                 # Too long to wait inside this crawl: the scheduler backs off.
                 break
             log.info("retrying %s in %.1fs: %s", url, wait, last_error.reason)
@@ -147,11 +184,13 @@ class Fetcher:
 
     async def _get_following(self, url: str, headers: dict[str, str]) -> FetchResult:
         seen = set()
+        status = None
         for _hop in range(self.settings.max_redirects + 1):
             await self.guard.check(url)
             seen.add(url)
             req = self._client.build_request("GET", url, headers=headers)
             resp = await self._client.send(req, stream=True)
+            status = resp.status_code
             try:
                 if resp.status_code in REDIRECT_STATUSES:
                     location = resp.headers.get("location")
@@ -174,22 +213,20 @@ class Fetcher:
                 return self._result(url, resp, body)
             finally:
                 await resp.aclose()
-        raise FetchError(f"more than {self.settings.max_redirects} redirects")
+        # with the last status, so that it is not retried: the chain would be the same
+        raise FetchError(f"more than {self.settings.max_redirects} redirects", status)
 
     async def _read_capped(self, resp: httpx.Response) -> bytes:
         cap = self.settings.max_bytes
         declared = resp.headers.get("content-length")
         if declared and declared.isdigit() and int(declared) > cap:
             raise FetchError(f"response of {declared} bytes exceeds the {cap}-byte cap", resp.status_code)
-        chunks: list[bytes] = []
-        total = 0
-        # aiter_bytes yields *decoded* bytes, so the cap bounds decompression too.
-        async for chunk in resp.aiter_bytes():
-            total += len(chunk)
-            if total > cap:
-                raise FetchError(f"response exceeds the {cap}-byte cap", resp.status_code)
-            chunks.append(chunk)
-        return b"".join(chunks)
+        decoder = BoundedDecoder(resp.headers.get("content-encoding", ""), cap, resp.status_code)
+        # Raw wire bytes: we decompress ourselves, bounded (httpx would
+        # inflate a whole chunk, or a stack of encodings, in one call).
+        async for chunk in resp.aiter_raw():
+            decoder.feed(chunk)
+        return decoder.finish()
 
     @staticmethod
     def _result(url: str, resp: httpx.Response, body: bytes) -> FetchResult:
@@ -202,6 +239,108 @@ class Fetcher:
             etag=headers.get("etag"),
             last_modified=headers.get("last-modified"),
         )
+
+
+class BoundedDecoder:
+    """Undo Content-Encoding (gzip, deflate, stacked at most MAX_ENCODINGS
+    deep) without ever producing more than *cap* bytes at any layer."""
+
+    def __init__(self, header: str, cap: int, status: int | None = None):
+        self.cap, self.status = cap, status
+        codings = [c.strip().lower() for c in header.split(",") if c.strip()]
+        codings = [c for c in codings if c != "identity"]
+        if len(codings) > MAX_ENCODINGS:
+            raise FetchError(f"refused {len(codings)} stacked Content-Encodings ({header})", status)
+        for c in codings:
+            if c not in ("gzip", "x-gzip", "deflate"):
+                raise FetchError(f"unsupported Content-Encoding {c!r}", status)
+        # applied in order, so undone in reverse
+        self.layers = [_Inflater(c, cap, status) for c in reversed(codings)]
+        self.chunks: list[bytes] = []
+        self.total = 0
+
+    def _out(self, data: bytes) -> None:
+        if not data:
+            return
+        self.total += len(data)
+        if self.total > self.cap:
+            raise FetchError(f"response exceeds the {self.cap}-byte cap", self.status)
+        self.chunks.append(data)
+
+    def feed(self, data: bytes) -> None:
+        for layer in self.layers:
+            data = layer.feed(data)
+        self._out(data)
+
+    def finish(self) -> bytes:
+        data = b""
+        for i, layer in enumerate(self.layers):
+            data = layer.feed(data) + layer.flush()
+            for later in self.layers[i + 1 :]:
+                data = later.feed(data)
+            self._out(data)
+            data = b""
+        return b"".join(self.chunks)
+
+
+class _Inflater:
+    def __init__(self, coding: str, cap: int, status: int | None):
+        self.coding, self.cap, self.status = coding, cap, status
+        self.total = 0
+        self.raw_deflate = False
+        self._new()
+
+    def _new(self) -> None:
+        if self.coding == "deflate":
+            self.d = zlib.decompressobj(-zlib.MAX_WBITS if self.raw_deflate else zlib.MAX_WBITS)
+        else:
+            self.d = zlib.decompressobj(16 + zlib.MAX_WBITS)
+        self.started = False
+
+    def _room(self) -> int:
+        return self.cap - self.total + 1  # one byte more than allowed: detects the overflow
+
+    def feed(self, data: bytes) -> bytes:
+        out = []
+        while data:
+            if self.d.eof:
+                # another gzip member (rare, legal); anything else after the end is ignored
+                rest = self.d.unused_data
+                if self.coding == "deflate" or not rest.startswith(b"\x1f\x8b"):
+                    return b"".join(out)
+                self._new()
+                data = rest
+            try:
+                chunk = self.d.decompress(data, self._room())
+            except zlib.error as exc:
+                if self.coding == "deflate" and not self.started and not self.raw_deflate:
+                    # servers send raw deflate under the zlib name
+                    self.raw_deflate = True
+                    self._new()
+                    continue
+                raise FetchError(f"corrupt {self.coding} body: {exc}", self.status) from exc
+            self.started = True
+            self.total += len(chunk)
+            if self.total > self.cap:
+                raise FetchError(f"response exceeds the {self.cap}-byte cap when decompressed", self.status)
+            out.append(chunk)
+            # the output buffer was not full, so all input was consumed
+            data = self.d.unconsumed_tail
+            if self.d.eof:
+                data = self.d.unused_data
+                if not data:
+                    break
+        return b"".join(out)
+
+    def flush(self) -> bytes:
+        try:
+            chunk = self.d.flush()
+        except zlib.error:
+            return b""
+        self.total += len(chunk)
+        if self.total > self.cap:
+            raise FetchError(f"response exceeds the {self.cap}-byte cap when decompressed", self.status)
+        return chunk
 
 
 def _describe(exc: Exception) -> str:

@@ -80,7 +80,7 @@ class Storage(ABC):
     def get_source_by_url(self, url: str): ...
 
     @abstractmethod
-    def list_sources(self, status: str | None = None) -> list: ...
+    def list_sources(self, status: str | None = None, *, counts: bool = True) -> list: ...
 
     @abstractmethod
     def set_source_status(self, source_id: int, status: str) -> bool: ...
@@ -191,6 +191,38 @@ class Storage(ABC):
     @abstractmethod
     def newest_published(self) -> datetime | None:
         """The publication time of the newest stored article."""
+
+    # -- workers: leases, schedule, health ------------------------------
+    # (not abstract: a backend without workers need not implement them)
+    def claim_due_sources(self, holder: str, lease_seconds: float, *, limit: int = 100,
+                          now: datetime | None = None) -> list:
+        """Atomically lease up to *limit* active sources that are due
+        (next_poll_at passed or never polled) and whose lease has expired;
+        return them. Two concurrent callers never get the same source."""
+        raise NotImplementedError
+
+    def acquire_source_lease(self, source_id: int, holder: str, lease_seconds: float,
+                             now: datetime | None = None) -> bool:
+        """Take (or renew, when *holder* already holds it) the lease on a
+        source; False when another holder's lease has not expired."""
+        raise NotImplementedError
+
+    def release_source_lease(self, source_id: int, holder: str) -> bool:
+        """End *holder*'s lease on the source (no-op if it holds none)."""
+        raise NotImplementedError
+
+    def recent_published(self, source_id: int, limit: int = 20) -> list[datetime]:
+        """Publication times of the source's newest articles, newest first."""
+        raise NotImplementedError
+
+    def count_fetched_since(self, since: datetime) -> int:
+        """Articles stored (fetched) since *since*."""
+        raise NotImplementedError
+
+    def schema_revision(self) -> tuple[str | None, str]:
+        """(the database's migration revision, the code's head revision);
+        raises when the database cannot be reached."""
+        raise NotImplementedError
 
     # -- search --------------------------------------------------------
     @abstractmethod

@@ -165,6 +165,17 @@ tags = Table(
     Index(None, "canonical_id"),
 )
 
+# A worker's claim on a source (migration 0004): one poll at a time per
+# source; a claim is taken only where expires_at has passed.
+source_leases = Table(
+    "source_leases",
+    metadata,
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Index(None, "expires_at"),
+)
+
 article_tags = Table(
     "article_tags",
     metadata,

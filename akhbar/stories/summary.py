@@ -3,8 +3,10 @@
 Everything here is extractive and pure: the headline is the most central
 title of the story (closest to the story's centre, preferring the reader's
 language), the summary is the one or two most central lead sentences (not
-near-copies of each other), the timeline lists the articles in date order
-with the wire copies folded under the article they copy ("also in: ...").
+near-copies of each other), both taken among the latest 40 original
+articles so that a card costs the same whatever the story's size (about
+8 ms); the timeline lists the articles in date order with the wire copies
+folded under the article they copy ("also in: ...").
 """
 
 from __future__ import annotations
@@ -41,8 +43,15 @@ def _centre(vecs: list[dict[str, float]]) -> dict[str, float]:
     return {t: x / n for t, x in c.items()}
 
 
+CARD_MEMBERS = 40  # headline and summary look at the latest originals only: a card costs the same for any story size
+
+
 def _originals(story: Story) -> list[dict]:
-    return [m for m in story.members if not m.get("dup_of")] or list(story.members)
+    """The story's latest CARD_MEMBERS articles that are not copies."""
+    out = [m for m in story.members if not m.get("dup_of")] or list(story.members)
+    if len(out) > CARD_MEMBERS:
+        out = sorted(out, key=lambda m: (m["date"], m["id"]))[-CARD_MEMBERS:]
+    return out
 
 
 def headline(story: Story, lang: str | None = None, idf=None) -> dict:

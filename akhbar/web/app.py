@@ -281,6 +281,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     from akhbar.web.pwa import router as pwa_router  # manifest, /sw.js, offline, saved, for-you, about, sitemap
 
     app.include_router(pwa_router)
+    app.include_router(__import__("akhbar.web.ops", fromlist=["router"]).router)  # /healthz /readyz /metrics /admin/sources
 
     @app.exception_handler(PageError)
     def page_error(request: Request, exc: PageError):
@@ -306,7 +307,8 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     def home(request: Request, cursor: str | None = None):
         store: Storage = request.app.state.storage
         page = list_page(store, cursor=cursor)
-        unreachable = [s for s in store.list_sources() if s.last_error or s.error_count > 0]
+        # no article counts: the banner does not show them, and counting reads every article
+        unreachable = [s for s in store.list_sources(counts=False) if s.last_error or s.error_count > 0]
         since = datetime.now(timezone.utc) - timedelta(days=TRENDING_DAYS)
         # a replayed archive has nothing recent: fall back to all-time tags
         tags = store.top_tags(limit=20, since=since) or store.top_tags(limit=20)
