@@ -8,7 +8,7 @@ PORT   ?= 8000
 AKHBAR_DATA ?= $(abspath ../shared/data)
 export AKHBAR_DATA
 
-.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner eval-hashtags eval-stories train-sections eval-sections screenshots icons
+.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner eval-hashtags eval-stories train-sections eval-sections screenshots icons worker beat bench-workers loadtest
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -71,6 +71,22 @@ train-sections: install
 
 eval-sections: install
 	$(BIN)/python scripts/eval_sections.py
+
+## Scale-out: Celery workers and the polling schedule against AKHBAR_BROKER_URL
+## and a PostgreSQL AKHBAR_DATABASE_URL (docs/deploy.md).
+worker: install
+	$(BIN)/akhbar worker
+
+beat: install
+	$(BIN)/akhbar beat
+
+## Ingest throughput with 1, 2 and 4 worker processes against PostgreSQL + Redis.
+bench-workers: install
+	$(BIN)/python scripts/bench_workers.py --workers 1 2 4 --per-outlet 500
+
+## 100 connections for 60 s per page with wrk (apt-get install wrk) on loopback.
+loadtest: install
+	$(BIN)/python scripts/loadtest.py
 
 ## Phone and desktop screenshots of every page (Debian chromium) -> screenshots/.
 screenshots: install

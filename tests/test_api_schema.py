@@ -189,8 +189,6 @@ def test_search_page_never_fails_on_any_query(api_app, q, page, source):
     assert api_app.state.storage.count_articles() == 4
 
 
-@pytest.mark.xfail(strict=True, reason="akhbar/web/app.py search_page: `source` is an unbounded int; 2**63 reaches "
-                   "SQLite and raises OverflowError -> 500 (found by hypothesis); bound it like Id (le=2**63-1)")
 def test_search_page_with_a_source_id_past_sqlite_integers_is_not_a_500(api_app):
     res = TestClient(api_app, raise_server_exceptions=False).get("/search", params={"q": "الحكومة", "source": str(2**63)})
     assert res.status_code < 500

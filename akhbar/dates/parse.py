@@ -303,6 +303,7 @@ _DAY_WORD_PREFIX_RE = re.compile(
     r"[\W_]*(?:(?:نشر|نشرت|تم النشر|نشر في|اخر تحديث|تحديث|تاريخ النشر|منذ|published|updated|"
     r"last updated|posted|publie|publie le|mis a jour|mis a jour le|modifie le|le)[\W_]*|.*[:|][\W_]*)?"
 )
+_RFC822_YEAR_RE = re.compile(r"\b\d{1,2}\s+[A-Za-z]{3}\s+(\d{2,4})\b")
 _RFC822_RE = re.compile(r"^(?:[A-Za-z]{3},?\s*)?\d{1,2}\s+[A-Za-z]{3}\s+\d{2,4}\s+\d{1,2}:\d{2}")
 # "أب" (father) and "إب" (the Yemeni city) fold to the same key as "آب" (August).
 _NOT_AUGUST_RE = re.compile(r"(?<![^\W\d_])[\u0623\u0625][\u064B-\u065F\u0670]*\u0628(?![\u064B-\u065F\u0670]*[^\W\d_])")
@@ -524,6 +525,10 @@ def _parse_text(s: str, ref: datetime, zone: tzinfo) -> tuple[datetime | None, s
                 t = email.utils.parsedate_tz(s)
             except (TypeError, ValueError, IndexError, OverflowError):
                 t = None
+            written = _RFC822_YEAR_RE.search(s)
+            if t is not None and written and len(written.group(1)) == 4 and int(written.group(1)) != t[0]:
+                # email.utils reads years below 100 as 19xx/20xx: "0001" is not 2001
+                t = (int(written.group(1)),) + tuple(t[1:])
             if t is not None:
                 try:
                     dt = datetime(*t[:6])

@@ -156,7 +156,7 @@ def cluster_mentions(mentions: list[Mention]) -> tuple[list[Cluster], list[tuple
     for c in clusters:
         c.display = _display(c)
         types = [m.type for m in c.mentions]
-        c.type = max(set(types), key=lambda t: (types.count(t), t != "MISC"))
+        c.type = max(sorted(set(types)), key=lambda t: (types.count(t), t != "MISC"))
         c.score = sum(m.weight for m in c.mentions) * _TYPE_WEIGHT.get(c.type, 0.6)
         for n in set(c.names()):
             tag = to_hashtag(n)

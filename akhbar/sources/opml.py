@@ -51,6 +51,10 @@ def parse_opml(data: bytes) -> list[Source]:
         root = etree.fromstring(data, _parser())
     except etree.XMLSyntaxError as exc:
         raise OPMLError(f"malformed XML: {exc}") from exc
+    dtd = root.getroottree().docinfo.internalDTD
+    if dtd is not None and any(True for _ in dtd.iterentities()):
+        # the byte check above misses UTF-16/32 documents
+        raise OPMLError("entity declarations are not allowed in OPML")
     if _local(root.tag) != "opml":
         raise OPMLError(f"not OPML (root element is <{_local(root.tag)}>)")
     body = next((el for el in root if _local(el.tag) == "body"), None)

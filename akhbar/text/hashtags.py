@@ -49,9 +49,11 @@ def hashtag_key(tag: str) -> str:
     key (ال, hamza seats, ى/ي, ة/ه, tashkeel, spaces, hyphens, underscores,
     case, accents): ديفينس سكوب = #ديفينسسكوب, Algérie = algerie."""
     key = normalize_key(tag.lstrip("#"))
-    words = [_strip_al(w) for w in _SEP_RE.split(key) if w]
-    # what is left of punctuation and symbols never distinguishes two tags
-    return "".join(ch for w in words for ch in w if unicodedata.category(ch)[0] in "LN")
+    # what is left of punctuation and symbols never distinguishes two tags;
+    # the article ال is dropped once, from the front of the glued key, so a
+    # label and its own hashtag (الأمم المتحدة, #الأممالمتحدة) agree
+    glued = "".join(ch for w in _SEP_RE.split(key) for ch in w if unicodedata.category(ch)[0] in "LN")
+    return _strip_al(glued)
 
 
 def hashtags_from_labels(labels) -> list[str]:

@@ -14,7 +14,7 @@ from urllib.parse import quote, urlencode, urlsplit
 from zoneinfo import ZoneInfo
 
 from babel import Locale
-from fastapi import FastAPI, Path as PathParam, Request
+from fastapi import FastAPI, Path as PathParam, Query, Request
 from fastapi.exception_handlers import http_exception_handler, request_validation_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -447,7 +447,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
 
     @app.get("/search", **html)
     def search_page(request: Request, q: str = "", section: str = "", lang: str = "", tag: str = "",
-                    source: int | None = None, page: int = 1):
+                    source: Annotated[int | None, Query(ge=1, le=MAX_ID)] = None, page: int = 1):
         from akhbar.search import SearchQuery
 
         store: Storage = request.app.state.storage
