@@ -35,6 +35,7 @@ class Settings:
     fetch_timeout: float = 15.0
     fetch_deadline: float = 60.0  # total seconds one fetch may take: redirects, retries, slow bodies
     ssrf_strict: bool = False  # refuse every non-public address, ignoring allow_hosts
+    cors_origins: tuple[str, ...] = ()  # origins allowed to call /api/v1 from a browser ("*" for any)
     rate_limit: float = 0.0  # API/search requests per second per client IP; 0 = off
     rate_burst: int = 30  # requests a client may make at once before the rate applies
     max_bytes: int = 10 * 1024 * 1024
@@ -72,6 +73,7 @@ def load_settings(**overrides) -> Settings:
         fetch_timeout=_env_float("AKHBAR_FETCH_TIMEOUT", 15.0),
         fetch_deadline=_env_float("AKHBAR_FETCH_DEADLINE", 60.0),
         ssrf_strict=os.environ.get("AKHBAR_SSRF_STRICT", "0") not in ("0", "false", "no", ""),
+        cors_origins=_env_list("AKHBAR_CORS_ORIGINS"),
         rate_limit=_env_float("AKHBAR_RATE_LIMIT", 0.0),
         rate_burst=_env_int("AKHBAR_RATE_BURST", 30),
         max_bytes=_env_int("AKHBAR_MAX_BYTES", 10 * 1024 * 1024),

@@ -31,6 +31,7 @@ from akhbar.extraction.sanitize import sanitize_html
 from akhbar.sections import TAXONOMY, section_name
 from akhbar.storage import Page, Storage, open_storage
 from akhbar.text.hashtags import hashtag_key
+from akhbar.web.caching import APICaching
 from akhbar.web.i18n import COOKIE, UI_LANGS, UI_NAMES, choose_ui, install_i18n, load_translations, text_dir
 
 HERE = Path(__file__).parent
@@ -275,6 +276,13 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     app.state.jinja = make_env()
     load_translations()  # parse the .po files now, not on the first request
     app.add_middleware(__import__("akhbar.web.ratelimit", fromlist=["RateLimit"]).RateLimit, settings=settings)  # off unless AKHBAR_RATE_LIMIT
+    app.add_middleware(APICaching)
+    if settings.cors_origins:
+        # read-only requests only: admin actions (PUT/DELETE) stay same-origin
+        from starlette.middleware.cors import CORSMiddleware
+
+        app.add_middleware(CORSMiddleware, allow_origins=list(settings.cors_origins), allow_methods=["GET"],
+                           allow_headers=["If-None-Match"], expose_headers=["ETag"], max_age=3600)
     app.add_middleware(SecurityHeaders)
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     app.include_router(api_router)
