@@ -8,7 +8,7 @@ PORT   ?= 8000
 AKHBAR_DATA ?= $(abspath ../shared/data)
 export AKHBAR_DATA
 
-.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner eval-hashtags eval-stories train-sections eval-sections screenshots icons worker beat bench-workers loadtest
+.PHONY: install run demo test lock clean eval-search bench-search ner-clusters train-ner eval-ner eval-hashtags eval-stories train-sections eval-sections screenshots icons worker beat bench-workers loadtest bench bench-quick
 
 $(STAMP): pyproject.toml requirements.lock
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -87,6 +87,14 @@ bench-workers: install
 ## 100 connections for 60 s per page with wrk (apt-get install wrk) on loopback.
 loadtest: install
 	$(BIN)/python scripts/loadtest.py
+
+## Performance at scale: ingest, polling, serving, growth (builds .bench/ stores;
+## needs wrk: apt-get install -y wrk). --quick takes a few minutes.
+bench-quick: install
+	$(BIN)/python scripts/bench.py --quick
+
+bench: install
+	$(BIN)/python scripts/bench.py
 
 ## Phone and desktop screenshots of every page (Debian chromium) -> screenshots/.
 screenshots: install

@@ -86,8 +86,14 @@ class StoryGrouper:
         a = engine.add(doc)
         card = engine.card(a.story_id, "ar") or {}
         dup = int(a.duplicate_of) if a.duplicate_of and a.duplicate_of.isdigit() else None
+        try:
+            state = engine.doc_state(doc.id)
+        except KeyError:
+            # a late article, older than the engine's window: filed, but not
+            # held (nothing to restore it into)
+            state = None
         return self.storage.assign_story(
-            article.id, a.story_id, duplicate_of=dup, state=engine.doc_state(doc.id), merged=a.merged,
+            article.id, a.story_id, duplicate_of=dup, state=state, merged=a.merged,
             headline=card.get("headline"), summary=card.get("summary"),
         )
 

@@ -485,7 +485,8 @@ def storage_calls(db: Path) -> dict:
     since = datetime.now(timezone.utc) - timedelta(days=7)
     calls = {
         "list_articles(limit=20)  [home, API]": lambda: store.list_articles(limit=20),
-        "list_sources()  [home: unreachable sources]": lambda: store.list_sources(),
+        "list_sources(counts=False)  [home: unreachable sources]": lambda: store.list_sources(counts=False),
+        "list_sources()  [/sources, API: with article counts]": lambda: store.list_sources(),
         "top_tags(20, since=7 days)  [home]": lambda: store.top_tags(limit=20, since=since),
         "top_stories(6)  [home]": lambda: store.top_stories(limit=6),
         "trending_tags(10)  [home, cached 60 s]": lambda: store.trending_tags(limit=10),

@@ -116,3 +116,16 @@ def test_story_page_cards_home_and_api(store, shared_data, tmp_path):
         r = client.get(f"/story/{other.id}", follow_redirects=False)
         assert r.status_code == 301 and r.headers["location"] == f"/story/{sid}"
         assert client.get(f"/api/v1/stories/{other.id}").json()["id"] == sid
+
+
+def test_an_article_older_than_the_engines_window_is_still_filed(store, shared_data, tmp_path):
+    replay(store, _copy(shared_data, tmp_path, VIENNA))
+    newest = store.list_articles(limit=1).items[0]
+    src = store.get_source(newest.source_id)
+    old = build_article(FeedEntry(url="https://late.example/1", title="خبر قديم عن موضوع آخر تماما",
+                                  summary="نص قديم لا علاقة له بالقصة.", published=newest.published - timedelta(days=30)),
+                        None, src, newest.published)
+    old.id, created = store.save_article(old)
+    old.source_name = src.name
+    sid = StoryGrouper(store).group(old)
+    assert sid is not None and store.get_article(old.id).story_id == sid
