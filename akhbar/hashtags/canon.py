@@ -20,12 +20,11 @@ import re
 import unicodedata
 from functools import lru_cache
 
-from akhbar.text.hashtags import _strip_al, hashtag_key, to_hashtag
+from akhbar.text.hashtags import _SEP_RE, _strip_al, hashtag_key, to_hashtag
 from akhbar.text.normalize import normalize_key
 
 _AR_RE = re.compile(r"[\u0600-\u06ff\u0750-\u077f\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN_RE = re.compile(r"[A-Za-z\u00c0-\u024f]")
-_SEP_RE = re.compile(r"[\s\-_\u2010-\u2015.'’`·]+")
 
 # A skeleton this long, identical across scripts, is accepted without other
 # evidence: short ones collide (Ali Hassan / علي حسين are both "lhsn").

@@ -119,7 +119,7 @@ def _nisba_of_country(word: str) -> bool:
 def _display(cluster: Cluster) -> str:
     # Arabic spelling first (the site speaks Arabic), the most repeated,
     # then the longest (the full name over a surname)
-    country = next((cldr_canonical(n) for n in cluster.names() if cldr_canonical(n)), None)
+    country = next(filter(None, map(cldr_canonical, cluster.names())), None)
     if country:
         return country
     names = cluster.names()

@@ -196,6 +196,15 @@ def atom(request: Request, title: str, html_path: str, items: list) -> Response:
     return Response(body, media_type="application/atom+xml; charset=utf-8")
 
 
+def feed_out(request: Request, title: str, html_path: str, items: list) -> Response:
+    """The feed the path's suffix asks for: feed.atom, feed.rss or feed.json."""
+    from akhbar.web.feeds_out import feed_response
+
+    if request.url.path.endswith(".atom"):
+        return atom(request, title, html_path, items)
+    return feed_response(request, title, html_path, items)
+
+
 def list_page(store: Storage, **kwargs) -> Page:
     """storage.list_articles, with a bad cursor as a 400 page rather than a 500."""
     try:
@@ -355,16 +364,12 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     @app.get("/story/{story_id}/feed.rss", include_in_schema=False)
     @app.get("/story/{story_id}/feed.json", include_in_schema=False)
     def story_feed(request: Request, story_id: Id):
-        from akhbar.web.feeds_out import feed_response
-
         store: Storage = request.app.state.storage
         story = store.get_story(story_id)
         if story is None or story.merged_into or story.article_count == 0:
             raise PageError(404, "story")
         items = list(reversed(store.story_articles(story_id)))[:PAGE_SIZE]
-        if request.url.path.endswith(".atom"):
-            return atom(request, story.headline, f"/story/{story_id}", items)
-        return feed_response(request, story.headline, f"/story/{story_id}", items)
+        return feed_out(request, story.headline, f"/story/{story_id}", items)
 
     @app.get("/article/{article_id}", **html)
     def article_page(request: Request, article_id: Id):
@@ -396,62 +401,37 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         return render(request, "section.html", slug=slug, current_section=slug, page=page,
                       older=older_link(request, page))
 
-    # -- Atom feeds out: every section, hashtag and source -----------------
+    # -- feeds out: Atom, RSS 2.0 and JSON Feed 1.1 for every section, hashtag and source
     @app.get("/section/{slug}/feed.atom", include_in_schema=False)
+    @app.get("/section/{slug}/feed.rss", include_in_schema=False)
+    @app.get("/section/{slug}/feed.json", include_in_schema=False)
     def section_feed(request: Request, slug: str):
         if slug not in TAXONOMY:
             raise PageError(404, "section")
         page = list_page(request.app.state.storage, section=slug)
-        return atom(request, section_name(slug, ui_of(request)), f"/section/{slug}", page.items)
+        return feed_out(request, section_name(slug, ui_of(request)), f"/section/{slug}", page.items)
 
     @app.get("/tag/{hashtag}/feed.atom", include_in_schema=False)
+    @app.get("/tag/{hashtag}/feed.rss", include_in_schema=False)
+    @app.get("/tag/{hashtag}/feed.json", include_in_schema=False)
     def tag_feed(request: Request, hashtag: str):
         store: Storage = request.app.state.storage
         tag = store.resolve_tag(hashtag)
         if tag is None:
             raise PageError(404, "tag")
         page = list_page(store, tag_key=tag.key)
-        return atom(request, f"#{tag.name}", tag_url(tag.name), page.items)
+        return feed_out(request, f"#{tag.name}", tag_url(tag.name), page.items)
 
     @app.get("/source/{source_id}/feed.atom", include_in_schema=False)
+    @app.get("/source/{source_id}/feed.rss", include_in_schema=False)
+    @app.get("/source/{source_id}/feed.json", include_in_schema=False)
     def source_feed(request: Request, source_id: Id):
         store: Storage = request.app.state.storage
         source = store.get_source(source_id)
         if source is None:
             raise PageError(404, "source")
         page = list_page(store, source_id=source_id)
-        return atom(request, source.name, f"/source/{source_id}", page.items)
-
-    # -- RSS 2.0 (feed.rss) and JSON Feed 1.1 (feed.json) beside each Atom feed
-    from akhbar.web.feeds_out import feed_response
-
-    @app.get("/section/{slug}/feed.rss", include_in_schema=False)
-    @app.get("/section/{slug}/feed.json", include_in_schema=False)
-    def section_feed_out(request: Request, slug: str):
-        if slug not in TAXONOMY:
-            raise PageError(404, "section")
-        page = list_page(request.app.state.storage, section=slug)
-        return feed_response(request, section_name(slug, ui_of(request)), f"/section/{slug}", page.items)
-
-    @app.get("/tag/{hashtag}/feed.rss", include_in_schema=False)
-    @app.get("/tag/{hashtag}/feed.json", include_in_schema=False)
-    def tag_feed_out(request: Request, hashtag: str):
-        store: Storage = request.app.state.storage
-        tag = store.resolve_tag(hashtag)
-        if tag is None:
-            raise PageError(404, "tag")
-        page = list_page(store, tag_key=tag.key)
-        return feed_response(request, f"#{tag.name}", tag_url(tag.name), page.items)
-
-    @app.get("/source/{source_id}/feed.rss", include_in_schema=False)
-    @app.get("/source/{source_id}/feed.json", include_in_schema=False)
-    def source_feed_out(request: Request, source_id: Id):
-        store: Storage = request.app.state.storage
-        source = store.get_source(source_id)
-        if source is None:
-            raise PageError(404, "source")
-        page = list_page(store, source_id=source_id)
-        return feed_response(request, source.name, f"/source/{source_id}", page.items)
+        return feed_out(request, source.name, f"/source/{source_id}", page.items)
 
     @app.get("/search", **html)
     def search_page(request: Request, q: str = "", section: str = "", lang: str = "", tag: str = "",
