@@ -32,6 +32,8 @@ from akhbar.sections import TAXONOMY, section_name
 from akhbar.storage import Page, Storage, open_storage
 from akhbar.text.hashtags import hashtag_key
 from akhbar.web.caching import APICaching
+from akhbar.web.ops import router as ops_router
+from akhbar.web.ratelimit import RateLimit
 from akhbar.web.i18n import COOKIE, UI_LANGS, UI_NAMES, choose_ui, install_i18n, load_translations, text_dir
 
 HERE = Path(__file__).parent
@@ -284,7 +286,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     app.state.storage = storage if storage is not None else open_storage(settings.database_url)
     app.state.jinja = make_env()
     load_translations()  # parse the .po files now, not on the first request
-    app.add_middleware(__import__("akhbar.web.ratelimit", fromlist=["RateLimit"]).RateLimit, settings=settings)  # off unless AKHBAR_RATE_LIMIT
+    app.add_middleware(RateLimit, settings=settings)  # off unless AKHBAR_RATE_LIMIT
     app.add_middleware(APICaching)
     if settings.cors_origins:
         # read-only requests only: admin actions (PUT/DELETE) stay same-origin
@@ -298,7 +300,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     from akhbar.web.pwa import router as pwa_router  # manifest, /sw.js, offline, saved, for-you, about, sitemap
 
     app.include_router(pwa_router)
-    app.include_router(__import__("akhbar.web.ops", fromlist=["router"]).router)  # /healthz /readyz /metrics /admin/sources
+    app.include_router(ops_router)  # /healthz /readyz /metrics /admin/sources
 
     @app.exception_handler(PageError)
     def page_error(request: Request, exc: PageError):
