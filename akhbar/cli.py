@@ -29,7 +29,32 @@ def _storage(ctx: click.Context):
     return ctx.obj["storage"]
 
 
-@click.group()
+class _Cli(click.Group):
+    """Database and disk failures end a command with one line, not a
+    traceback (-vv logs the traceback too)."""
+
+    def invoke(self, ctx: click.Context):
+        import errno
+
+        from sqlalchemy.exc import DBAPIError
+
+        try:
+            return super().invoke(ctx)
+        except DBAPIError as exc:
+            logging.getLogger("akhbar.cli").debug("database error", exc_info=True)
+            url = ctx.obj["settings"].database_url if ctx.obj and "settings" in ctx.obj else ""
+            from sqlalchemy.engine import make_url
+
+            where = make_url(url).render_as_string(hide_password=True) if url else "the database"
+            raise click.ClickException(f"database error at {where}: {str(exc.orig).strip().splitlines()[0]}") from None
+        except OSError as exc:
+            if exc.errno not in (errno.ENOSPC, errno.EROFS, errno.EACCES, errno.EDQUOT):
+                raise
+            logging.getLogger("akhbar.cli").debug("disk error", exc_info=True)
+            raise click.ClickException(f"{exc.strerror}: {exc.filename or ''}".rstrip(": ")) from None
+
+
+@click.group(cls=_Cli)
 @click.option("--database-url", envvar="AKHBAR_DATABASE_URL", help="SQLAlchemy URL (default: SQLite in ./data).")
 @click.option("-v", "--verbose", count=True, help="More logging (-v info, -vv debug).")
 @click.pass_context
@@ -240,6 +265,7 @@ def run(ctx, host: str, port: int, tick: float) -> None:
     async def main_loop() -> None:
         stop = asyncio.Event()
         crawler = Crawler(store, settings)
+        app.state.crawler = crawler  # WebSub pushes are stored by it too (one story engine per process)
         task = asyncio.create_task(crawler.run_forever(tick=tick, stop=stop))
         try:
             await server.serve()
@@ -529,11 +555,13 @@ def _broker_env(ctx: click.Context) -> Settings:
 @click.option("-c", "--concurrency", type=int, default=None, help="Pool processes (default: CPU count).")
 @click.option("--metrics-port", type=int, default=None, help="Serve Prometheus metrics here (AKHBAR_METRICS_PORT).")
 @click.option("--beat", "with_beat", is_flag=True, help="Also run the schedule inside this worker.")
+@click.option("--stories", "stories_only", is_flag=True,
+              help="Be the grouping consumer: file stored articles under stories (one process; run one per deployment).")
 @click.argument("celery_args", nargs=-1, type=click.UNPROCESSED)
 @click.pass_context
-def worker(ctx, concurrency, metrics_port, with_beat, celery_args) -> None:
-    """A Celery worker: polls sources, fetches, analyses and stores articles.
-    Extra arguments go to `celery worker`."""
+def worker(ctx, concurrency, metrics_port, with_beat, stories_only, celery_args) -> None:
+    """A Celery worker: polls sources, fetches, analyses and stores articles
+    (or, with --stories, groups them into stories). Extra arguments go to `celery worker`."""
     settings = _broker_env(ctx)
     port = settings.metrics_port if metrics_port is None else metrics_port
     if port:
@@ -548,7 +576,13 @@ def worker(ctx, concurrency, metrics_port, with_beat, celery_args) -> None:
         start_http_server(port, addr="0.0.0.0", registry=registry)
     from akhbar.workers.app import app
 
-    argv = ["worker", "--loglevel", os.environ.get("AKHBAR_LOG_LEVEL", "INFO"), "-Q", settings.queue]
+    from akhbar.workers.app import stories_queue
+
+    queue = settings.queue
+    if stories_only:
+        # the story engine keeps its window in memory: one process, which keeps it warm
+        queue, concurrency = stories_queue(settings), 1
+    argv = ["worker", "--loglevel", os.environ.get("AKHBAR_LOG_LEVEL", "INFO"), "-Q", queue]
     if concurrency:
         argv += ["--concurrency", str(concurrency)]
     if with_beat:

@@ -50,6 +50,7 @@ class Settings:
     secret_key: str = field(default="", repr=False)
     admin_token: str = field(default="", repr=False)
     stories: bool = True  # group articles into stories as they are stored
+    analysis_processes: int = 0  # processes for extraction + analysis in the crawl (0: a thread here)
     # -- scale-out (akhbar.workers): broker, schedule, adaptive polling, ops
     broker_url: str = field(default="", repr=False)  # redis://… or amqp://…; empty = single process
     queue: str = "akhbar"  # the broker queue the workers consume
@@ -58,8 +59,11 @@ class Settings:
     poll_max_interval: float = 86400.0
     lease_seconds: float = 300.0  # how long a worker's claim on a source lasts
     schedule_tick: float = 30.0  # seconds between the scheduler's looks for due sources
+    group_tick: float = 5.0  # seconds between the grouping consumer's looks for new articles
     log_format: str = "text"  # text | json (one JSON object per line)
     metrics_port: int = 0  # a worker's Prometheus endpoint (0 = none)
+    # where hubs reach this deployment (https://news.example); WebSub is off without it
+    public_url: str = ""
 
 
 def load_settings(**overrides) -> Settings:
@@ -86,6 +90,7 @@ def load_settings(**overrides) -> Settings:
         default_ui=os.environ.get("AKHBAR_UI", "ar"),
         admin_token=os.environ.get("AKHBAR_ADMIN_TOKEN", ""),
         stories=os.environ.get("AKHBAR_STORIES", "1") not in ("0", "false", "no"),
+        analysis_processes=_env_int("AKHBAR_ANALYSIS_PROCESSES", min(os.cpu_count() or 1, 4)),
         broker_url=os.environ.get("AKHBAR_BROKER_URL", ""),
         queue=os.environ.get("AKHBAR_QUEUE", "akhbar"),
         poll_adaptive=os.environ.get("AKHBAR_POLL_ADAPTIVE", "1") not in ("0", "false", "no"),
@@ -93,8 +98,10 @@ def load_settings(**overrides) -> Settings:
         poll_max_interval=_env_float("AKHBAR_POLL_MAX_INTERVAL", 86400.0),
         lease_seconds=_env_float("AKHBAR_LEASE_SECONDS", 300.0),
         schedule_tick=_env_float("AKHBAR_SCHEDULE_TICK", 30.0),
+        group_tick=_env_float("AKHBAR_GROUP_TICK", 5.0),
         log_format=os.environ.get("AKHBAR_LOG_FORMAT", "text"),
         metrics_port=_env_int("AKHBAR_METRICS_PORT", 0),
+        public_url=os.environ.get("AKHBAR_PUBLIC_URL", "").strip().rstrip("/"),
     )
     values.update(overrides)
     return Settings(**values)

@@ -15,11 +15,12 @@ from typing import Callable
 
 from akhbar.config import Settings
 from akhbar.extraction import extract_page
-from akhbar.feeds import FeedParseError, parse_feed
+from akhbar.feeds import FeedParseError, parse_feed, websub
 from akhbar.fetching import FetchError, Fetcher
+from akhbar.analysis import pool_for
 from akhbar.grouping import StoryGrouper
 from akhbar.models import FeedEntry, Source
-from akhbar.pipeline import build_article, url_key
+from akhbar.pipeline import url_key
 from akhbar.storage import PollResult, Storage
 
 log = logging.getLogger(__name__)
@@ -94,6 +95,7 @@ class Crawler:
         self._fetcher = fetcher
         self._page_slots = asyncio.Semaphore(settings.concurrency)
         self.grouper = StoryGrouper(storage) if settings.stories else None
+        self._analysis = pool_for(settings.analysis_processes)
 
     async def crawl_once(
         self,
@@ -123,6 +125,15 @@ class Crawler:
         finally:
             if own:
                 await fetcher.aclose()
+        if self.grouper is not None:
+            # after the round, oldest first and batched: the same order (and
+            # so the same stories) whatever order the pages came back in; it
+            # also files what WebSub pushes and crashes left ungrouped (one
+            # indexed query when there is nothing)
+            try:
+                await asyncio.to_thread(self.grouper.catch_up)
+            except Exception:  # the articles stay stored; the next round retries
+                log.exception("stories: grouping failed; the articles stay ungrouped until the next round")
         return report
 
     async def poll_source(self, source: Source, fetcher: Fetcher) -> SourceReport:
@@ -134,7 +145,8 @@ class Crawler:
             rep.status = result.status
             if result.not_modified:
                 rep.ok = True
-                await self._record(source, PollResult(ok=True, status=304))
+                push = await websub.after_poll(self.storage, self.settings, fetcher, source, None, result)
+                await self._record(source, PollResult(ok=True, status=304), push)
                 return rep
             feed = await asyncio.to_thread(parse_feed, result.body, result.url, result.content_type)
         except FetchError as exc:
@@ -148,30 +160,38 @@ class Crawler:
         if feed.bozo:
             log.info("source %s: malformed feed, kept what was readable (%s)", source.url, feed.bozo)
         rep.entries = len(feed.entries)
-        keys = {url_key(e.url): e for e in feed.entries}
-        known = await asyncio.to_thread(
-            self.storage.known_articles, source.id, list(keys), [e.guid for e in feed.entries if e.guid]
-        )
-        fresh = [e for k, e in keys.items() if k not in known and (not e.guid or e.guid not in known)]
-        budget_end = asyncio.get_running_loop().time() + POLL_PAGE_BUDGET * self.settings.fetch_deadline
-        outcomes = await asyncio.gather(*(self._ingest(source, e, fetcher, budget_end) for e in fresh))
-        rep.new = sum(1 for o in outcomes if o is True)
-        rep.failed_items = sum(1 for o in outcomes if o is None)
+        rep.new, rep.failed_items = await self.ingest_entries(source, feed.entries, fetcher)
         rep.ok = True
+        # WebSub: subscribe when the feed names a hub, renew a lease about to end
+        push = await websub.after_poll(self.storage, self.settings, fetcher, source, feed, result)
         # Validators are stored only after every item is in: a crash before
         # this point means the next poll re-reads the feed and resumes.
         await self._record(
             source,
             PollResult(ok=True, status=result.status, etag=result.etag, last_modified=result.last_modified),
+            push,
         )
         return rep
+
+    async def ingest_entries(self, source: Source, entries: list[FeedEntry], fetcher: Fetcher) -> tuple[int, int]:
+        """Store the entries not stored yet, their pages fetched within one
+        poll's page budget: (new, failed). A poll's feed and a WebSub push
+        both come through here."""
+        keys = {url_key(e.url): e for e in entries}
+        known = await asyncio.to_thread(
+            self.storage.known_articles, source.id, list(keys), [e.guid for e in entries if e.guid]
+        )
+        fresh = [e for k, e in keys.items() if k not in known and (not e.guid or e.guid not in known)]
+        budget_end = asyncio.get_running_loop().time() + POLL_PAGE_BUDGET * self.settings.fetch_deadline
+        outcomes = await asyncio.gather(*(self._ingest(source, e, fetcher, budget_end) for e in fresh))
+        return sum(1 for o in outcomes if o is True), sum(1 for o in outcomes if o is None)
 
     async def _ingest(self, source: Source, entry: FeedEntry, fetcher: Fetcher,
                       budget_end: float | None = None) -> bool | None:
         """Fetch, extract, build and store one item. True if new, False if
         already stored, None on failure (logged)."""
         try:
-            page = None
+            res = None
             if self.settings.fetch_pages:
                 async with self._page_slots:
                     try:
@@ -183,14 +203,13 @@ class Crawler:
                                 res = await fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
                         except TimeoutError:
                             raise FetchError("the poll's page budget is spent") from None
-                        page = await asyncio.to_thread(_extract, res)
                     except FetchError as exc:
                         log.info("page %s not fetched (%s); using the feed's text", entry.url, exc.reason)
-            article = build_article(entry, page, source, datetime.now(timezone.utc))
+                    # extraction + analysis: CPU-bound, off the event loop (akhbar.analysis)
+                    article = await self._analysis.analyse(entry, res, source, datetime.now(timezone.utc))
+            else:
+                article = await self._analysis.analyse(entry, None, source, datetime.now(timezone.utc))
             _id, created = await asyncio.to_thread(self.storage.save_article, article)
-            if created and self.grouper is not None:
-                article.id, article.source_name = _id, source.name
-                await asyncio.to_thread(self.grouper.group, article)
             return created
         except Exception as exc:
             log.warning("item %s from source %s failed: %s: %s", entry.url, source.name, type(exc).__name__, exc)
@@ -206,10 +225,11 @@ class Crawler:
         )
         return rep
 
-    async def _record(self, source: Source, result: PollResult) -> None:
+    async def _record(self, source: Source, result: PollResult, interval: float | None = None) -> None:
+        """Store the poll's outcome; a healthy source is polled again after
+        *interval* (while WebSub pushes arrive) or its adaptive interval."""
         if result.ok:
-            interval = None
-            if self.settings.poll_adaptive:
+            if interval is None and self.settings.poll_adaptive:
                 recent = await asyncio.to_thread(self.storage.recent_published, source.id)
                 interval = adaptive_interval(self.settings, recent)
             result.next_poll_at = next_poll(self.settings, 0, interval=interval)

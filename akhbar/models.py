@@ -58,6 +58,8 @@ class ParsedFeed:
     lang: str | None = None
     entries: list[FeedEntry] = field(default_factory=list)
     bozo: str | None = None  # why the feed was malformed, if it was
+    hubs: list[str] = field(default_factory=list)  # WebSub hubs the document names (rel="hub")
+    self_url: str | None = None  # the document's rel="self" URL: the WebSub topic
 
 
 @dataclass
@@ -109,3 +111,29 @@ class Article:
     story_id: int | None = None
     story_sources: int = 0  # how many sources tell this article's story
     duplicate_of: int | None = None  # the article this one copies
+
+
+@dataclass
+class WebSubSubscription:
+    """A WebSub push subscription of one source at one hub.
+
+    The hub reaches us at {AKHBAR_PUBLIC_URL}/websub/{token}; *secret*
+    keys the HMAC it signs every push with. state: pending (requested, not
+    yet verified), active (verified; lease_expires_at set), denied (the
+    hub refused, or is at an address we refuse), unsubscribed."""
+
+    source_id: int
+    hub: str
+    topic: str
+    token: str
+    secret: str
+    state: str = "pending"
+    lease_seconds: int | None = None  # as granted by the hub
+    lease_expires_at: datetime | None = None
+    requested_at: datetime | None = None  # last (un)subscribe request sent
+    verified_at: datetime | None = None  # last verification of intent answered
+    last_push_at: datetime | None = None
+    last_error: str | None = None
+    created_at: datetime | None = None
+    updated_at: datetime | None = None
+    id: int | None = None

@@ -200,4 +200,6 @@ def replay(
                 log.warning("replay: %s failed: %s", item.where, exc)
         if progress:
             progress(report)
+    if grouper is not None and report.new:
+        grouper.catch_up()  # any article a failed or interrupted grouping left behind
     return report

@@ -97,13 +97,39 @@ def rss_mb() -> float:
 
 
 # -- ingest -------------------------------------------------------------------
-def run_ingest(n: int, seed: int, workdir: Path) -> dict:
-    """One ingest run (child process): the real Crawler over a loopback newsroom."""
+def descendants_cpu(exclude: set[int]) -> float:
+    """CPU seconds of this process's live descendants (the analysis pool's
+    forkserver and workers), from /proc; *exclude* (the newsroom) is not ours."""
+    parent: dict[int, int] = {}
+    for d in Path("/proc").iterdir():
+        if d.name.isdigit():
+            try:
+                parent[int(d.name)] = int((d / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                pass
+    ours, frontier = set(), {os.getpid()}
+    while frontier:
+        frontier = {p for p, pp in parent.items() if pp in frontier and p not in exclude} - ours
+        ours |= frontier
+    tick, total = os.sysconf("SC_CLK_TCK"), 0.0
+    for p in ours:
+        try:
+            f = (Path("/proc") / str(p) / "stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(f[11]) + int(f[12])) / tick
+        except (OSError, IndexError, ValueError):
+            pass
+    return total
+
+
+def run_ingest(n: int, seed: int, workdir: Path, procs: int | None = None) -> dict:
+    """One ingest run (child process): the real Crawler over a loopback newsroom.
+    *procs*: AKHBAR_ANALYSIS_PROCESSES (None: the default)."""
     import asyncio
     import random
     import threading
     from datetime import timedelta
 
+    import akhbar.analysis as analysis
     import akhbar.crawl as crawl
     import akhbar.pipeline as pipeline
     from akhbar.config import shared_data_dir
@@ -151,7 +177,7 @@ def run_ingest(n: int, seed: int, workdir: Path) -> dict:
     for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         p.unlink(missing_ok=True)
     store = open_storage(f"sqlite:///{db}")
-    settings = settings_for(db)
+    settings = settings_for(db, **({} if procs is None else {"analysis_processes": procs}))
     srcs = [store.add_source(Source(url=f"http://{h}:{port}{p}", name=f"bench {i}", lang="ar"))
             for i, (h, p) in enumerate(feeds)]
 
@@ -172,14 +198,16 @@ def run_ingest(n: int, seed: int, workdir: Path) -> dict:
                     wall_acc[name] = wall_acc.get(name, 0.0) + dw
         return g
 
-    crawl._extract = timed("extract (trafilatura)", crawl._extract)
+    # (extraction and analysis run here only with 0 analysis processes;
+    # with a pool they run in its workers and show as "analysis processes")
+    analysis.extract_page = timed("extract (trafilatura)", analysis.extract_page)
     crawl.parse_feed = timed("feed parse", crawl.parse_feed)
-    crawl.build_article = timed("build_article", crawl.build_article)
+    analysis.build_article = timed("build_article", analysis.build_article)
     pipeline.detect_language = timed("language", pipeline.detect_language)
     pipeline.classify_article = timed("section", pipeline.classify_article)
     pipeline.article_hashtags = timed("NER + hashtags", pipeline.article_hashtags)
     SQLStorage.save_article = timed("save + index + tags", SQLStorage.save_article)
-    StoryGrouper.group = timed("story grouping", StoryGrouper.group)
+    StoryGrouper.catch_up = timed("story grouping", StoryGrouper.catch_up)
 
     crawler = crawl.Crawler(store, settings)
 
@@ -189,11 +217,13 @@ def run_ingest(n: int, seed: int, workdir: Path) -> dict:
         assert warm.new == warm_n, (warm.new, [r.__dict__ for r in warm.sources])
         acc.clear()
         wall_acc.clear()
-        cpu0, t0 = time.process_time(), time.perf_counter()
+        cpu0, kids0, t0 = time.process_time(), descendants_cpu({server.pid}), time.perf_counter()
         rep = await crawler.crawl_once(srcs[1:])
-        return rep, time.perf_counter() - t0, time.process_time() - cpu0
+        return (rep, time.perf_counter() - t0, time.process_time() - cpu0,
+                descendants_cpu({server.pid}) - kids0)
 
-    rep, wall, cpu = asyncio.run(go())
+    rep, wall, main_cpu, kids_cpu = asyncio.run(go())
+    cpu = main_cpu + kids_cpu
     new = rep.new
     server.send_signal(signal.SIGTERM)
     server.communicate(timeout=30)
@@ -208,6 +238,8 @@ def run_ingest(n: int, seed: int, workdir: Path) -> dict:
     build = stages.pop("build_article", 0.0)
     inner = sum(stages.get(k, 0.0) for k in ("language", "section", "NER + hashtags"))
     stages["assemble (rest of build_article)"] = max(0.0, build - inner)
+    if kids_cpu > 0.01:
+        stages["analysis processes (extract + build_article)"] = kids_cpu
     stages["fetch, event loop, threads (residual)"] = max(0.0, cpu - sum(stages.values()))
 
     # the same pages: trafilatura alone, bare lxml (one thread, after the run)
@@ -234,7 +266,7 @@ def run_ingest(n: int, seed: int, workdir: Path) -> dict:
     ours = (time.perf_counter() - t) / len(texts)
     for p in (db, Path(f"{db}-wal"), Path(f"{db}-shm")):
         p.unlink(missing_ok=True)
-    return dict(n=n, new=new, failed=sum(r.failed_items for r in rep.sources), ungrouped=ungrouped, wall_s=wall, cpu_s=cpu,
+    return dict(n=n, new=new, procs=settings.analysis_processes, failed=sum(r.failed_items for r in rep.sources), ungrouped=ungrouped, wall_s=wall, cpu_s=cpu,
                 rate=new / wall, cpu_ms=cpu * 1000 / max(1, new),
                 stages_ms={k: v * 1000 / max(1, new) for k, v in stages.items()},
                 stages_wall_ms={k: v * 1000 / max(1, new) for k, v in wall_acc.items()},
@@ -532,6 +564,7 @@ def main() -> None:
     # internal: one section in a child process
     ap.add_argument("--child", choices=["ingest", "poll", "growth"], help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
+    ap.add_argument("--procs", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
     args = ap.parse_args()
     cfg = dict(PRESETS["quick" if args.quick else "full"])
@@ -543,7 +576,7 @@ def main() -> None:
     logging_quiet()
 
     if args.child == "ingest":
-        print(json.dumps(run_ingest(cfg["ingest_n"], args.seed, args.dir)))
+        print(json.dumps(run_ingest(cfg["ingest_n"], args.seed, args.dir, args.procs)))
         return
     if args.child == "poll":
         print(json.dumps(run_poll(cfg["poll_feeds"], cfg["runs"], args.dir)))
@@ -562,16 +595,19 @@ def main() -> None:
           f"{os.getloadavg()[0]:.2f}; every figure is the median of {cfg['runs']} runs\n")
 
     if "ingest" in sections:
-        log(f"ingest: {cfg['runs']} runs of {cfg['ingest_n']} articles ...")
-        runs = []
-        for r in range(cfg["runs"]):
-            res = child(["--child", "ingest", "--seed", str(r + 1), "--dir", str(args.dir),
-                         "--ingest-n", str(cfg["ingest_n"])])
-            log(f"  run {r + 1}: {res['new']} new in {res['wall_s']:.1f}s = {res['rate']:.1f}/s, "
-                f"CPU {res['cpu_ms']:.1f} ms/article, trafilatura {res['traf_ms']:.2f} ms, lxml {res['lxml_ms']:.3f} ms")
-            runs.append(res)
+        log(f"ingest: {cfg['runs']} runs of {cfg['ingest_n']} articles, analysis pool (default) and in-process ...")
+        runs, inproc = [], []
+        for r in range(cfg["runs"]):  # interleaved: the two modes see the same machine
+            for procs, into in ((None, runs), (0, inproc)):
+                res = child(["--child", "ingest", "--seed", str(r + 1), "--dir", str(args.dir),
+                             "--ingest-n", str(cfg["ingest_n"])] + ([] if procs is None else ["--procs", str(procs)]))
+                log(f"  run {r + 1} ({res['procs']} analysis processes): {res['new']} new in {res['wall_s']:.1f}s = "
+                    f"{res['rate']:.1f}/s, CPU {res['cpu_ms']:.1f} ms/article, trafilatura {res['traf_ms']:.2f} ms, "
+                    f"lxml {res['lxml_ms']:.3f} ms")
+                into.append(res)
         out["ingest"] = runs
-        print_ingest(runs, cfg, cmd)
+        out["ingest_in_process"] = inproc
+        print_ingest(runs, inproc, cfg, cmd)
 
     if "poll" in sections:
         log(f"poll: {cfg['poll_feeds']} feeds, {cfg['runs']} runs ...")
@@ -668,7 +704,7 @@ def disk_of(db: Path) -> dict:
     return disk_usage(db)
 
 
-def print_ingest(runs, cfg, cmd) -> None:
+def print_ingest(runs, inproc, cfg, cmd) -> None:
     rate = med([r["rate"] for r in runs])
     traf = med([r["traf_ms"] for r in runs])
     lx = med([r["lxml_ms"] for r in runs])
@@ -681,7 +717,10 @@ def print_ingest(runs, cfg, cmd) -> None:
     print("|---|---|---|")
     print(f"| whole pipeline, articles/s (wall, 2 cores) | {rate:.1f} | ≥ {TARGETS['ingest_rate']:.0f}: "
           f"{verdict(rate >= TARGETS['ingest_rate'])} |")
-    print(f"| whole pipeline, CPU ms/article (all threads) | {med([r['cpu_ms'] for r in runs]):.1f} | |")
+    print(f"| whole pipeline, CPU ms/article (all threads and analysis processes) | {med([r['cpu_ms'] for r in runs]):.1f} | |")
+    print(f"| analysis processes (AKHBAR_ANALYSIS_PROCESSES, default) | {runs[0]['procs']} | |")
+    print(f"| the same with analysis in-process (AKHBAR_ANALYSIS_PROCESSES=0), articles/s | "
+          f"{med([r['rate'] for r in inproc]):.1f} | |")
     print(f"| trafilatura.extract alone, ms/page (one thread) | {traf:.2f} ({1000 / traf:.0f} pages/s) | |")
     print(f"| bare lxml.html.fromstring, ms/page (the floor) | {lx:.3f} ({1000 / lx:.0f} pages/s) | |")
     print(f"| akhbar's extract stage alone (decode + extract_page: metadata, body HTML, sanitize), ms/page | "
@@ -695,11 +734,12 @@ def print_ingest(runs, cfg, cmd) -> None:
     print(f"| articles left ungrouped (grouper errors, logged) | {sum(r['ungrouped'] for r in runs)} of "
           f"{sum(r['new'] for r in runs)} | |")
     print(f"| peak RSS of the ingesting process | {max(r['peak_rss_mb'] for r in runs):.0f} MiB | |\n")
-    print("Per-stage CPU, ms/article (thread CPU time of each stage; medians over runs):\n")
+    print("Per-stage CPU, ms/article (thread CPU time of each stage, with analysis in-process so every stage "
+          "is seen; medians over runs):\n")
     print("| stage | ms/article | share |")
     print("|---|---|---|")
-    keys = list(runs[0]["stages_ms"])
-    vals = {k: med([r["stages_ms"].get(k, 0.0) for r in runs]) for k in keys}
+    keys = list(inproc[0]["stages_ms"])
+    vals = {k: med([r["stages_ms"].get(k, 0.0) for r in inproc]) for k in keys}
     total = sum(vals.values())
     for k, v in sorted(vals.items(), key=lambda x: -x[1]):
         print(f"| {k} | {v:.2f} | {v / total:.0%} |")

@@ -159,3 +159,34 @@ def test_pages_show_the_crawled_news(crawled, newsroom, tmp_path):
     assert home.status_code == 200 and "Broken" in home.text
     api = client.get("/api/v1/tags/" + quote("ديفينس سكوب") + "/articles").json()
     assert [a["title"] for a in api["items"]] == [i.title for i in tagged]
+
+
+def test_analysis_in_worker_processes_gives_what_a_thread_gives(newsroom, tmp_path, monkeypatch):
+    """The crawl hands extraction + analysis to a process pool
+    (AKHBAR_ANALYSIS_PROCESSES); the articles are the same as in-process."""
+    import asyncio
+
+    from akhbar import analysis
+    from akhbar.config import load_settings
+    from akhbar.crawl import Crawler
+    from akhbar.models import Source
+
+    monkeypatch.setenv("AKHBAR_ALLOW_HOSTS", "127.0.0.1")
+    monkeypatch.setenv("AKHBAR_RETRIES", "1")
+    got = {}
+    for procs in (0, 2):
+        settings = load_settings(database_url=f"sqlite:///{tmp_path / f'p{procs}.db'}", data_dir=tmp_path,
+                                 analysis_processes=procs, stories=False)
+        store = open_storage(settings.database_url)
+        for outlet in ("BBC", "CNN"):
+            store.add_source(Source(url=newsroom.url(f"/feeds/{outlet}.xml"), name=outlet, lang="ar"))
+        report = asyncio.run(Crawler(store, settings).crawl_once())
+        assert report.new == len(newsroom.items["BBC"]) + len(newsroom.items["CNN"])
+        got[procs] = {a.url_key: (a.title, a.text, a.html, a.author, a.image, a.lang, a.section, frozenset(a.tags),
+                                  a.content_hash, a.published) for a in _articles(store)}
+        store.close()
+    pool = analysis.pool_for(2)
+    assert pool._pool is not None and len(pool._pool._processes) == 2  # the pool did the work
+    assert got[2].keys() == got[0].keys()
+    for key in got[0]:
+        assert got[2][key] == got[0][key], [(i, a, b) for i, (a, b) in enumerate(zip(got[2][key], got[0][key])) if a != b]

@@ -238,6 +238,7 @@ def test_a_read_only_disk_gives_a_clear_error_and_no_damage(tmpfs, tmp_path):
         out = res.stdout + res.stderr
         assert res.returncode != 0 or "0 new" in res.stdout
         assert any(m in out for m in ("readonly database", "read-only", "unable to open database")), out[-2000:]
+        assert "Traceback" not in out and "Error: database error at sqlite:///" in out, out[-2000:]
     finally:
         remount(tmpfs, "rw")
     assert check_consistent(db) == before

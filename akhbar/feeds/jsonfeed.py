@@ -28,7 +28,7 @@ def looks_like_json_feed(text: str) -> bool:
 
 def parse_json_feed(text: str, max_entries: int) -> ParsedFeed:
     from akhbar.feeds.parser import (
-        MAX_TITLE_CHARS, _cut, html_to_text, sanitize_entry_html, visible_or_empty, web_url,
+        MAX_HUBS, MAX_TITLE_CHARS, _cut, html_to_text, sanitize_entry_html, visible_or_empty, web_url,
     )
 
     try:
@@ -39,7 +39,11 @@ def parse_json_feed(text: str, max_entries: int) -> ParsedFeed:
         raise JSONFeedError("invalid JSON Feed: no items list")
     # JSON gives no types: every field is checked, a wrong one is dropped, never trusted
     feed = ParsedFeed(title=clean_display(str(doc.get("title") or "")), link=_str(doc.get("home_page_url")),
-                      lang=_str(doc.get("language")))
+                      lang=_str(doc.get("language")), self_url=_str(doc.get("feed_url")))
+    # "hubs": [{"type": "WebSub", "url": ...}] names the feed's WebSub hubs
+    hubs = doc.get("hubs") if isinstance(doc.get("hubs"), list) else []
+    feed.hubs = [h["url"] for h in hubs if isinstance(h, dict) and _str(h.get("url"))
+                 and str(h.get("type") or "WebSub").lower() in ("websub", "pubsubhubbub")][:MAX_HUBS]
     for item in doc.get("items", [])[:max_entries]:
         if not isinstance(item, dict):
             continue

@@ -12,7 +12,7 @@ import logging
 import re
 import unicodedata
 from datetime import datetime, timezone
-from urllib.parse import urlsplit
+from urllib.parse import urljoin, urlsplit
 
 import feedparser
 
@@ -134,6 +134,84 @@ def _image_of(entry) -> str | None:
     return None
 
 
+# -- WebSub discovery (rel="hub" / rel="self") ------------------------------
+
+MAX_HUBS = 10  # a feed naming more hubs than this is not trusted past them
+MAX_LINK_HEADER = 8192  # characters of a Link: header read
+_LINK_TARGET_RE = re.compile(r"\s*,?\s*<([^>]*)>")
+_LINK_PARAM_RE = re.compile(r'\s*;\s*([^\s=;,]+)\s*(?:=\s*("(?:[^"\\]|\\.)*"|[^;,]*))?')
+
+
+def _http_url(url: str | None, base: str = "") -> str | None:
+    """*url* made absolute against *base*, if it is http(s) with a host."""
+    if not url or not isinstance(url, str):
+        return None
+    try:
+        url = urljoin(base, url.strip()) if base else url.strip()
+        parts = urlsplit(url)
+    except ValueError:  # "http://[::1" and the like
+        return None
+    return url if parts.scheme.lower() in ("http", "https") and parts.hostname else None
+
+
+def parse_link_header(value: str | None, base: str = "") -> list[tuple[str, set[str]]]:
+    """The links of an HTTP Link: header (RFC 8288) as (URL, rel values),
+    URLs resolved against *base*: `<https://hub/>; rel="hub", </feed>; rel=self`.
+    Quoted parameters may hold commas and semicolons."""
+    links: list[tuple[str, set[str]]] = []
+    value = (value or "")[:MAX_LINK_HEADER]
+    pos = 0
+    while pos < len(value):
+        m = _LINK_TARGET_RE.match(value, pos)
+        if m is None:  # not a link: skip to the next comma
+            pos = value.find(",", pos + 1)
+            if pos < 0:
+                break
+            continue
+        target, pos = m.group(1).strip(), m.end()
+        rels: set[str] = set()
+        while (p := _LINK_PARAM_RE.match(value, pos)) is not None and p.end() > pos:
+            pos = p.end()
+            if p.group(1).lower() == "rel" and p.group(2):
+                rels.update(p.group(2).strip().strip('"').lower().split())
+        links.append((urljoin(base, target) if base else target, rels))
+        nxt = value.find(",", pos)  # past any junk to the next link
+        if nxt < 0:
+            break
+        pos = nxt
+    return links
+
+
+def websub_links(feed: ParsedFeed, headers: dict[str, str] | None = None, url: str = "") -> tuple[list[str], str | None]:
+    """(hub URLs, topic URL) of a fetched feed, per WebSub discovery: the
+    HTTP Link: header first (rel="hub", rel="self"), else the document's
+    own links; the topic falls back to the fetched *url*. Only absolute
+    http(s) URLs; no hubs means the feed offers no push."""
+    topic = None
+    links = parse_link_header((headers or {}).get("link"), url)
+    hubs = [u for u, rels in links if "hub" in rels]
+    if hubs:
+        topic = next((u for u, rels in links if "self" in rels), None)
+    else:
+        hubs = feed.hubs
+    topic = _http_url(topic or feed.self_url or url, url)
+    hubs = [h for h in dict.fromkeys(_http_url(h, url) for h in hubs) if h][:MAX_HUBS]
+    return (hubs, topic) if topic else ([], None)
+
+
+def _feed_links(feed) -> tuple[list[str], str | None]:
+    """feedparser's feed-level links: Atom <link rel="hub|self">, RSS and
+    RDF <atom:link rel="hub|self"> (relative URLs already resolved)."""
+    hubs, self_url = [], None
+    for link in feed.get("links") or ():
+        rel, href = str(link.get("rel") or "").lower(), _http_url(link.get("href"))
+        if href and rel == "hub" and len(hubs) < MAX_HUBS:
+            hubs.append(href)
+        elif href and rel == "self" and self_url is None:
+            self_url = href
+    return hubs, self_url
+
+
 def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> ParsedFeed:
     """Parse feed bytes. Malformed-but-readable feeds are kept (bozo noted);
     a document with no feed structure raises FeedParseError."""
@@ -163,6 +241,7 @@ def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> P
         lang=(feed.get("language") or None),
         bozo=str(parsed.get("bozo_exception")) if parsed.get("bozo") else None,
     )
+    result.hubs, result.self_url = _feed_links(feed)
     if len(parsed.entries) > MAX_ENTRIES:
         log.warning("feed %s has %d entries; keeping the first %d", url, len(parsed.entries), MAX_ENTRIES)
     for e in parsed.entries[:MAX_ENTRIES]:

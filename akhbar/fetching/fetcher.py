@@ -182,6 +182,42 @@ class Fetcher:
         assert last_error is not None
         raise last_error
 
+    async def post_form(self, url: str, data: dict[str, str]) -> FetchResult:
+        """POST *data* as application/x-www-form-urlencoded (UTF-8), e.g. a
+        WebSub hub request. The same guard (every hop), per-host limit, size
+        cap and deadline as fetch(); 307/308 redirects are followed, others
+        are errors; no retries (the caller asks again later)."""
+        host = urlsplit(url).hostname or ""
+        budget = self.settings.fetch_deadline
+        try:
+            async with self._host_sems[host], self._slots:
+                async with asyncio.timeout(budget):
+                    for _hop in range(self.settings.max_redirects + 1):
+                        await self.guard.check(url)
+                        req = self._client.build_request("POST", url, data=data)
+                        resp = await self._client.send(req, stream=True)
+                        try:
+                            # a hub that moved says so with 307/308 and expects the same POST there
+                            if resp.status_code in (307, 308) and resp.headers.get("location"):
+                                url = urljoin(url, resp.headers["location"])
+                                continue
+                            body = await self._read_capped(resp)
+                            if resp.status_code >= 300:
+                                said = " ".join(body[:200].decode("utf-8", "replace").split())
+                                raise FetchError(f"HTTP {resp.status_code}" + (f": {said}" if said else ""),
+                                                 resp.status_code,
+                                                 parse_retry_after(resp.headers.get("retry-after")))
+                            return self._result(url, resp, body)
+                        finally:
+                            await resp.aclose()
+                    raise FetchError(f"more than {self.settings.max_redirects} redirects")
+        except TimeoutError:
+            raise FetchError(f"gave up after {budget:g} s (fetch deadline)") from None
+        except BlockedAddress as exc:
+            raise FetchError(f"blocked: {exc}") from exc
+        except (httpx.TransportError, OSError) as exc:
+            raise FetchError(_describe(exc)) from exc
+
     async def _get_following(self, url: str, headers: dict[str, str]) -> FetchResult:
         seen = set()
         status = None

@@ -123,14 +123,17 @@ class Storage(ABC):
 
     # -- tags ----------------------------------------------------------
     @abstractmethod
-    def get_tag(self, key: str) -> Tag | None: ...
+    def get_tag(self, key: str, *, count: bool = True) -> Tag | None:
+        """The tag stored under *key*; count=False leaves Tag.count at 0
+        (counting reads every article of the tag)."""
 
     @abstractmethod
     def top_tags(self, limit: int = 20, since: datetime | None = None) -> list[Tag]: ...
 
     @abstractmethod
-    def resolve_tag(self, name: str) -> Tag | None:
-        """The canonical tag a hashtag (any alias spelling) is filed under."""
+    def resolve_tag(self, name: str, *, count: bool = True) -> Tag | None:
+        """The canonical tag a hashtag (any alias spelling) is filed under;
+        count=False when Tag.count is not used (it costs O(articles of the tag))."""
 
     @abstractmethod
     def tag_aliases(self, tag_id: int) -> list[Tag]:
@@ -211,6 +214,17 @@ class Storage(ABC):
         """End *holder*'s lease on the source (no-op if it holds none)."""
         raise NotImplementedError
 
+    def acquire_lock(self, name: str, holder: str, lease_seconds: float,
+                     now: datetime | None = None) -> int | None:
+        """Take (or renew, when *holder* holds it) the named lock; return its
+        epoch (unchanged on renewal, +1 when the holder changes), or None
+        while another holder's lease runs."""
+        raise NotImplementedError
+
+    def release_lock(self, name: str, holder: str) -> bool:
+        """Let the named lock go if *holder* holds it."""
+        raise NotImplementedError
+
     def recent_published(self, source_id: int, limit: int = 20) -> list[datetime]:
         """Publication times of the source's newest articles, newest first."""
         raise NotImplementedError
@@ -224,6 +238,31 @@ class Storage(ABC):
         raises when the database cannot be reached."""
         raise NotImplementedError
 
+    # -- WebSub push subscriptions (akhbar.feeds.websub) ----------------
+    # (not abstract, like the worker methods above)
+    def websub_for_source(self, source_id: int):
+        """The source's WebSubSubscription, or None."""
+        raise NotImplementedError
+
+    def websub_by_token(self, token: str):
+        """The WebSubSubscription whose callback token is *token*, or None."""
+        raise NotImplementedError
+
+    def put_websub(self, sub):
+        """Store *sub* as its source's subscription, replacing any earlier
+        one (a new hub or topic gets a new token); return it as stored."""
+        raise NotImplementedError
+
+    def update_websub(self, token: str, *, states: Iterable[str] | None = None, **values) -> bool:
+        """Set *values* (WebSubSubscription fields) on the subscription with
+        this token, only while its state is one of *states* when given;
+        False when no row matched."""
+        raise NotImplementedError
+
+    def list_websub(self, state: str | None = None) -> list:
+        """Every WebSubSubscription (in *state*), by source id."""
+        raise NotImplementedError
+
     # -- search --------------------------------------------------------
     @abstractmethod
     def search(self, query):
@@ -232,6 +271,21 @@ class Storage(ABC):
     @abstractmethod
     def reindex(self, batch: int = 500, progress=None) -> int:
         """Rebuild the search index from stored articles; return the count."""
+
+    # -- change detection, for page caches -------------------------------
+    # (not abstract: a backend without it gets no page cache)
+    def content_version(self):
+        """A hashable value that changes whenever a committed write, by this or
+        any other process, may change what the site or API shows: an article
+        stored or removed, a story assignment or merge, an alias set or unset,
+        a source added, paused, resumed, removed, failing or recovered. Cheap
+        when nothing was written. None when unknown: then nothing is cached."""
+        return None
+
+    def local_writes(self) -> int:
+        """How many transactions that wrote content committed through this
+        object: a cache re-checks content_version() at once when it moves."""
+        return 0
 
     @abstractmethod
     def close(self) -> None: ...

@@ -176,6 +176,39 @@ source_leases = Table(
     Index(None, "expires_at"),
 )
 
+# A named lock for a singleton job (migration 0006): story grouping runs in
+# one process at a time; epoch counts changes of holder.
+locks = Table(
+    "locks",
+    metadata,
+    Column("name", String(64), primary_key=True),
+    Column("holder", String(64), nullable=False),
+    Column("expires_at", UTCDateTime, nullable=False),
+    Column("epoch", Integer, nullable=False, server_default="0"),
+)
+
+# WebSub push subscriptions (migration 0007): one per source whose feed
+# names a hub; the hub calls {AKHBAR_PUBLIC_URL}/websub/{token}.
+websub_subscriptions = Table(
+    "websub_subscriptions",
+    metadata,
+    Column("id", Integer, primary_key=True),
+    Column("source_id", Integer, ForeignKey("sources.id", ondelete="CASCADE"), nullable=False, unique=True),
+    Column("hub", Text, nullable=False),
+    Column("topic", Text, nullable=False),
+    Column("token", String(64), nullable=False, unique=True),  # unguessable: the callback's only credential
+    Column("secret", String(128), nullable=False),  # HMAC key of the hub's pushes
+    Column("state", String(16), nullable=False),  # pending | active | denied | unsubscribed
+    Column("lease_seconds", Integer),
+    Column("lease_expires_at", UTCDateTime),
+    Column("requested_at", UTCDateTime),
+    Column("verified_at", UTCDateTime),
+    Column("last_push_at", UTCDateTime),
+    Column("last_error", Text),
+    Column("created_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
 article_tags = Table(
     "article_tags",
     metadata,

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import base64
 import logging
+import threading
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -22,6 +23,7 @@ from akhbar.storage.base import Page, PollResult, Storage, StoryRecord, Tag, Tre
 from akhbar.storage.migrate import upgrade
 
 log = logging.getLogger(__name__)
+_WATCH_LOCK = threading.Lock()  # installs each store's write counter once
 
 _SOURCE_FIELDS = [c.name for c in s.sources.columns if c.name != "created_at"]
 
@@ -479,7 +481,7 @@ class SQLStorage(Storage):
     def _tag(r, count: int = 0) -> Tag:
         return Tag(r.id, r.name, r.key, count, r.kind)
 
-    def get_tag(self, key: str) -> Tag | None:
+    def get_tag(self, key: str, *, count: bool = True) -> Tag | None:
         """The tag stored under *key*; an alias carries its canonical tag."""
         t, at = s.tags, s.article_tags
         with self.engine.connect() as conn:
@@ -488,7 +490,7 @@ class SQLStorage(Storage):
                 return None
             root = self._root(conn, row.id)
             canon_row = row if root == row.id else conn.execute(select(t).where(t.c.id == root)).first()
-            n = conn.execute(select(func.count()).select_from(at).where(at.c.tag_id == root)).scalar_one()
+            n = conn.execute(select(func.count()).select_from(at).where(at.c.tag_id == root)).scalar_one() if count else 0
         canon = self._tag(canon_row, n)
         if root == row.id:
             return canon
@@ -496,15 +498,15 @@ class SQLStorage(Storage):
         tag.canonical = canon
         return tag
 
-    def resolve_tag(self, name: str) -> Tag | None:
+    def resolve_tag(self, name: str, *, count: bool = True) -> Tag | None:
         from akhbar.hashtags.canon import cldr_canonical
         from akhbar.text.hashtags import hashtag_key
 
-        tag = self.get_tag(hashtag_key(name))
+        tag = self.get_tag(hashtag_key(name), count=count)
         if tag is None:
             country = cldr_canonical(name)
             if country:
-                tag = self.get_tag(hashtag_key(country))
+                tag = self.get_tag(hashtag_key(country), count=count)
         if tag is None:
             return None
         return tag.canonical or tag
@@ -698,17 +700,22 @@ class SQLStorage(Storage):
             newest = newest.replace(tzinfo=timezone.utc) if newest.tzinfo is None else newest
             anchor = min(now, newest)
             since = (anchor - timedelta(hours=hours)).replace(tzinfo=None)
+            # ranked on three columns; only the winners' rows are read whole
             rows = conn.execute(
-                select(st).where(st.c.last_published >= since, st.c.source_count >= min_sources,
-                                 st.c.merged_into.is_(None)).order_by(st.c.last_published.desc()).limit(2000)
+                select(st.c.id, st.c.last_published, st.c.source_count)
+                .where(st.c.last_published >= since, st.c.source_count >= min_sources,
+                       st.c.merged_into.is_(None)).order_by(st.c.last_published.desc()).limit(2000)
             ).all()
-        def rank(r):
-            last = r.last_published.replace(tzinfo=timezone.utc) if r.last_published.tzinfo is None else r.last_published
-            age = max(0.0, (anchor - last).total_seconds() / 3600)
-            # breadth of coverage first, decayed by age (half weight after ~7 h)
-            return r.source_count / (1 + age / 12) ** 1.5
-        rows.sort(key=lambda r: (-rank(r), -r.id))
-        return [self._story(r) for r in rows[:limit]]
+
+            def rank(r):
+                last = r.last_published.replace(tzinfo=timezone.utc) if r.last_published.tzinfo is None else r.last_published
+                age = max(0.0, (anchor - last).total_seconds() / 3600)
+                # breadth of coverage first, decayed by age (half weight after ~7 h)
+                return r.source_count / (1 + age / 12) ** 1.5
+            rows.sort(key=lambda r: (-rank(r), -r.id))
+            ids = [r.id for r in rows[:limit]]
+            full = {r.id: r for r in conn.execute(select(st).where(st.c.id.in_(ids)))} if ids else {}
+        return [self._story(full[i]) for i in ids]
 
     def list_stories(self, *, limit: int = 20, cursor: str | None = None) -> Page:
         st = s.stories
@@ -727,8 +734,10 @@ class SQLStorage(Storage):
     def ungrouped_articles(self, since: datetime, limit: int = 10_000) -> list[Article]:
         a = s.articles
         since = since.astimezone(timezone.utc).replace(tzinfo=None)
+        # url_key breaks ties: the same articles come in the same order on
+        # any store, so grouping them gives the same stories
         q = (self._article_query().where(a.c.story_id.is_(None), a.c.published_at >= since)
-             .order_by(a.c.published_at, a.c.id).limit(limit))
+             .order_by(a.c.published_at, a.c.url_key).limit(limit))
         with self.engine.connect() as conn:
             return self._articles_from_rows(conn, conn.execute(q).all())
 
@@ -796,6 +805,38 @@ class SQLStorage(Storage):
                                .values(holder="", expires_at=datetime(1970, 1, 1, tzinfo=timezone.utc)))
         return res.rowcount == 1
 
+    def acquire_lock(self, name: str, holder: str, lease_seconds: float,
+                     now: datetime | None = None) -> int | None:
+        from datetime import timedelta
+
+        now = now or _now()
+        lk = s.locks
+        until = now + timedelta(seconds=lease_seconds)
+        with self.engine.begin() as conn:
+            conn.execute(self.dialect_insert(lk).values(name=name, holder="", epoch=0,
+                                                        expires_at=datetime(1970, 1, 1, tzinfo=timezone.utc))
+                         .on_conflict_do_nothing())
+        with self.engine.begin() as conn:
+            # renewal by the holder keeps the epoch; a new holder bumps it
+            renewed = conn.execute(lk.update().where(lk.c.name == name, lk.c.holder == holder,
+                                                     lk.c.expires_at > now).values(expires_at=until))
+            if renewed.rowcount != 1:
+                # (the same holder coming back after its lease ran out, with
+                # nobody in between, keeps its epoch: its state is still good)
+                taken = conn.execute(lk.update().where(lk.c.name == name, lk.c.expires_at <= now)
+                                     .values(holder=holder, expires_at=until,
+                                             epoch=case((lk.c.holder == holder, lk.c.epoch), else_=lk.c.epoch + 1)))
+                if taken.rowcount != 1:
+                    return None
+            return conn.execute(select(lk.c.epoch).where(lk.c.name == name)).scalar_one()
+
+    def release_lock(self, name: str, holder: str) -> bool:
+        lk = s.locks
+        with self.engine.begin() as conn:
+            res = conn.execute(lk.update().where(lk.c.name == name, lk.c.holder == holder)
+                               .values(holder="", expires_at=datetime(1970, 1, 1, tzinfo=timezone.utc)))
+        return res.rowcount == 1
+
     def recent_published(self, source_id: int, limit: int = 20) -> list[datetime]:
         a = s.articles
         with self.engine.connect() as conn:
@@ -835,6 +876,161 @@ class SQLStorage(Storage):
             rows = conn.execute(q).all()
             arts = self._articles_from_rows(conn, rows)
         return [(art, bytes(r.state), r.story_key) for art, r in zip(arts, rows)]
+
+    # -- WebSub push subscriptions --------------------------------------
+    @staticmethod
+    def _websub(row):
+        from dataclasses import fields
+
+        from akhbar.models import WebSubSubscription
+
+        m = row._mapping
+        return WebSubSubscription(**{f.name: m[f.name] for f in fields(WebSubSubscription)})
+
+    def websub_for_source(self, source_id: int):
+        w = s.websub_subscriptions
+        with self.engine.connect() as conn:
+            row = conn.execute(select(w).where(w.c.source_id == source_id)).first()
+        return self._websub(row) if row else None
+
+    def websub_by_token(self, token: str):
+        w = s.websub_subscriptions
+        with self.engine.connect() as conn:
+            row = conn.execute(select(w).where(w.c.token == token)).first()
+        return self._websub(row) if row else None
+
+    def put_websub(self, sub):
+        w = s.websub_subscriptions
+        now = _now()
+        values = {c.name: getattr(sub, c.name) for c in w.columns if c.name not in ("id", "created_at", "updated_at")}
+        values.update(created_at=sub.created_at or now, updated_at=now)
+        ins = self.dialect_insert(w).values(**values)
+        # one subscription per source: a new hub or topic replaces the old row whole
+        replace = {k: ins.excluded[k] for k in values if k not in ("source_id", "created_at")}
+        with self.engine.begin() as conn:
+            conn.execute(ins.on_conflict_do_update(index_elements=["source_id"], set_=replace))
+            row = conn.execute(select(w).where(w.c.source_id == sub.source_id)).one()
+        return self._websub(row)
+
+    def update_websub(self, token: str, *, states: Iterable[str] | None = None, **values) -> bool:
+        w = s.websub_subscriptions
+        unknown = set(values) - set(w.c.keys()) | ({"id", "source_id", "token"} & set(values))
+        if unknown:
+            raise ValueError(f"cannot set {sorted(unknown)} on a WebSub subscription")
+        q = w.update().where(w.c.token == token).values(**{"updated_at": _now(), **values})
+        if states is not None:
+            q = q.where(w.c.state.in_(list(states)))
+        with self.engine.begin() as conn:
+            return conn.execute(q).rowcount == 1
+
+    def list_websub(self, state: str | None = None) -> list:
+        w = s.websub_subscriptions
+        q = select(w).order_by(w.c.source_id)
+        if state:
+            q = q.where(w.c.state == state)
+        with self.engine.connect() as conn:
+            return [self._websub(r) for r in conn.execute(q)]
+
+    # -- change detection, for page caches (akhbar.web.pagecache) ---------
+    # Tables whose rows pages show; leases, locks, engine states and the
+    # search index are not among them.
+    CONTENT_TABLES = frozenset({"articles", "article_tags", "tags", "stories", "sources"})
+
+    def local_writes(self) -> int:
+        return self._change_watch()["writes"]
+
+    def content_version(self):
+        """(newest article id; stories: count, last update, article and source
+        totals, merges; aliases: count and checksums; sources: count, ids,
+        active ids, error counts, failing ids). Read only when the database's
+        change marker moved (SQLite: PRAGMA data_version on a connection of
+        its own; PostgreSQL: the transaction snapshot), so an idle store costs
+        one O(1) query; otherwise a scan of stories and sources and an index
+        read of aliases (no index on stories.updated_at: ~1.5 ms at 5k
+        stories)."""
+        from sqlalchemy import BigInteger, cast
+
+        watch = self._change_watch()
+        with watch["lock"]:
+            marker = self._change_marker(watch)  # before the state: a write after it moves it again
+            if marker is not None and marker == watch["marker"]:
+                return watch["version"]
+            a, st, t, src = s.articles, s.stories, s.tags, s.sources
+            failing = (src.c.error_count > 0) | src.c.last_error.is_not(None)
+            queries = (
+                select(func.max(a.c.id)),
+                select(func.count(), func.max(st.c.updated_at), func.sum(st.c.article_count),
+                       func.sum(st.c.source_count), func.sum(st.c.merged_into)),
+                select(func.count(), func.sum(t.c.canonical_id), func.sum(cast(t.c.id, BigInteger) * t.c.canonical_id))
+                .where(t.c.canonical_id.is_not(None)),
+                select(func.count(), func.sum(src.c.id), func.sum(case((src.c.status == "active", src.c.id), else_=0)),
+                       func.sum(src.c.error_count), func.sum(case((failing, src.c.id), else_=0))),
+            )
+            with self.engine.connect() as conn:
+                version = tuple(tuple(conn.execute(q).one()) for q in queries)
+            watch["marker"], watch["version"] = marker, version
+            return version
+
+    def _change_marker(self, watch: dict):
+        """A value that moves whenever another connection commits a write; None
+        when there is none to read (in-memory SQLite, other engines)."""
+        name = self.engine.dialect.name
+        try:
+            if name == "postgresql":
+                with self.engine.connect() as conn:
+                    # xmax and the running transactions: a write transaction
+                    # moves it when it starts and again when it ends
+                    return conn.execute(text("SELECT txid_current_snapshot()::text")).scalar()
+            if name == "sqlite":
+                if watch.get("sqlite") is None:
+                    import sqlite3
+
+                    path = self.engine.url.database
+                    if not path or path == ":memory:" or "mode=memory" in str(self.engine.url):
+                        return None
+                    # data_version is per connection and ignores that
+                    # connection's own commits: one that never writes sees all
+                    watch["sqlite"] = sqlite3.connect(path, check_same_thread=False, timeout=30)
+                return watch["sqlite"].execute("PRAGMA data_version").fetchone()[0]
+        except Exception:  # no marker: read the state itself
+            log.debug("change marker unavailable", exc_info=True)
+        return None
+
+    def _change_watch(self) -> dict:
+        """Counts this object's committed content writes (installed once, lazily)."""
+        watch = self.__dict__.get("_watch")
+        if watch is not None:
+            return watch
+        with _WATCH_LOCK:
+            if "_watch" in self.__dict__:
+                return self.__dict__["_watch"]
+            watch = {"writes": 0, "lock": threading.Lock(), "marker": None, "version": None}
+            tables = self.CONTENT_TABLES
+
+            def wrote(conn, clause, *_args):
+                table = getattr(clause, "table", None) if getattr(clause, "is_dml", False) else None
+                if getattr(table, "name", None) in tables:
+                    conn.info["akhbar_wrote"] = True
+
+            def committed(conn):
+                if conn.info.pop("akhbar_wrote", False):
+                    conn.info["akhbar_committed"] = True
+
+            def rolled_back(conn):
+                conn.info.pop("akhbar_wrote", None)
+
+            def checked_in(_dbapi_conn, record):
+                # counted once the connection is back, i.e. after the commit
+                # itself, so a reader never counts a write it cannot see yet
+                if record is not None and record.info.pop("akhbar_committed", False):
+                    watch["writes"] += 1
+
+            event.listen(self.engine, "after_execute", wrote)
+            event.listen(self.engine, "commit", committed)
+            event.listen(self.engine, "rollback", rolled_back)
+            event.listen(self.engine, "checkin", checked_in)
+            self._watch = watch
+        return watch
 
     # -- search ------------------------------------------------------
     RECENCY_WEIGHT = 0.5  # how much a fresh article outranks an old one

@@ -193,8 +193,8 @@ def tag_ref(t) -> TagRef:
     return TagRef(name=t.name, kind=t.kind, count=t.count, url="/tag/" + quote(t.name, safe=""))
 
 
-def _resolve(store: Storage, hashtag: str):
-    tag = store.resolve_tag(hashtag)
+def _resolve(store: Storage, hashtag: str, count: bool = True):
+    tag = store.resolve_tag(hashtag, count=count)
     if tag is None:
         raise HTTPException(404, "unknown hashtag")
     return tag
@@ -232,7 +232,7 @@ def get_tag(hashtag: str, store: Store):
 @router.get("/tags/{hashtag}/articles", response_model=ArticleList, responses={**BAD_CURSOR, **NOT_FOUND})
 def tag_articles(hashtag: str, request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, cursor: Cursor = None):
     """Articles with a hashtag or any of its aliases (percent-encoded UTF-8, without '#'), newest first."""
-    tag = _resolve(store, hashtag)
+    tag = _resolve(store, hashtag, count=False)
     return article_list(request, store, f"/tags/{quote(hashtag, safe='')}/articles", limit, cursor, tag_key=tag.key)
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import re
 from datetime import datetime, timedelta, timezone
+from functools import lru_cache
 from pathlib import Path
 from typing import Annotated
 from urllib.parse import quote, urlencode, urlsplit
@@ -33,6 +34,7 @@ from akhbar.storage import Page, Storage, open_storage
 from akhbar.text.hashtags import hashtag_key
 from akhbar.web.caching import APICaching
 from akhbar.web.ops import router as ops_router
+from akhbar.web.pagecache import PageCache, PageCacheMiddleware
 from akhbar.web.ratelimit import RateLimit
 from akhbar.web.i18n import COOKIE, UI_LANGS, UI_NAMES, choose_ui, install_i18n, load_translations, text_dir
 
@@ -92,6 +94,7 @@ class PageError(Exception):
 
 # -- template helpers that do not depend on the request ------------------
 
+@lru_cache(maxsize=8192)  # a page links the same hashtags many times; quote() is slow
 def tag_url(name: str) -> str:
     return "/tag/" + quote(name, safe="")
 
@@ -253,13 +256,20 @@ TRENDING_TTL = 60.0  # seconds a computed trending list is served before it is r
 def trending_tags(app) -> list:
     """Trending hashtags, computed at most once a minute per process (the
     query groups every tag of the last week)."""
+    import threading
     import time
 
-    cache = app.state.__dict__.setdefault("_trending", {"at": 0.0, "items": []})
-    now = time.monotonic()
-    if now - cache["at"] > TRENDING_TTL:
-        cache["items"] = app.state.storage.trending_tags(limit=10)
-        cache["at"] = now
+    cache = app.state.__dict__.setdefault("_trending", {"at": None, "items": [], "lock": threading.Lock()})
+    if cache["at"] is None or time.monotonic() - cache["at"] > TRENDING_TTL:
+        # one request recomputes; the others show the last list meanwhile
+        # (they wait only for the very first one)
+        if cache["lock"].acquire(blocking=cache["at"] is None):
+            try:
+                if cache["at"] is None or time.monotonic() - cache["at"] > TRENDING_TTL:
+                    cache["items"] = app.state.storage.trending_tags(limit=10)
+                    cache["at"] = time.monotonic()
+            finally:
+                cache["lock"].release()
     return cache["items"]
 
 
@@ -285,9 +295,13 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     app.state.settings = settings
     app.state.storage = storage if storage is not None else open_storage(settings.database_url)
     app.state.jinja = make_env()
+    app.state.page_cache = PageCache(app.state.storage)
     load_translations()  # parse the .po files now, not on the first request
-    app.add_middleware(RateLimit, settings=settings)  # off unless AKHBAR_RATE_LIMIT
+    # innermost first: the ETag layer, then the page cache (so a kept API
+    # answer keeps its ETag), then the rate limit (a cache hit still counts)
     app.add_middleware(APICaching)
+    app.add_middleware(PageCacheMiddleware, cache=app.state.page_cache)
+    app.add_middleware(RateLimit, settings=settings)  # off unless AKHBAR_RATE_LIMIT
     if settings.cors_origins:
         # read-only requests only: admin actions (PUT/DELETE) stay same-origin
         from starlette.middleware.cors import CORSMiddleware
@@ -301,6 +315,9 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
 
     app.include_router(pwa_router)
     app.include_router(ops_router)  # /healthz /readyz /metrics /admin/sources
+    from akhbar.web.websub import router as websub_router  # WebSub callback: GET/POST /websub/{token}
+
+    app.include_router(websub_router)
 
     @app.exception_handler(PageError)
     def page_error(request: Request, exc: PageError):
@@ -325,14 +342,20 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     @app.get("/", **html)
     def home(request: Request, cursor: str | None = None):
         store: Storage = request.app.state.storage
+        memo = request.app.state.page_cache.memo  # the lists below, shared by every language and page
         page = list_page(store, cursor=cursor)
         # no article counts: the banner does not show them, and counting reads every article
-        unreachable = [s for s in store.list_sources(counts=False) if s.last_error or s.error_count > 0]
-        since = datetime.now(timezone.utc) - timedelta(days=TRENDING_DAYS)
-        # a replayed archive has nothing recent: fall back to all-time tags
-        tags = store.top_tags(limit=20, since=since) or store.top_tags(limit=20)
+        unreachable = memo(("unreachable",), lambda: [
+            s for s in store.list_sources(counts=False) if s.last_error or s.error_count > 0])
+
+        def popular():
+            since = datetime.now(timezone.utc) - timedelta(days=TRENDING_DAYS)
+            # a replayed archive has nothing recent: fall back to all-time tags
+            return store.top_tags(limit=20, since=since) or store.top_tags(limit=20)
+
+        tags = memo(("top_tags",), popular)
         trending = trending_tags(request.app) if not cursor else []
-        top = store.top_stories(limit=6) if not cursor else []
+        top = memo(("top_stories",), lambda: store.top_stories(limit=6)) if not cursor else []
         return render(request, "index.html", page=page, older=older_link(request, page),
                       unreachable=unreachable, top_tags=tags, trending=trending, top_stories=top,
                       first_page=not cursor)
@@ -340,7 +363,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     @app.get("/tag/{hashtag}", **html)
     def tag_page(request: Request, hashtag: str, cursor: str | None = None):
         store: Storage = request.app.state.storage
-        tag = store.resolve_tag(hashtag)
+        tag = store.resolve_tag(hashtag, count=False)  # the page does not show the count
         if tag is None:
             raise PageError(404, "tag")
         if hashtag != tag.name:
@@ -418,7 +441,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     @app.get("/tag/{hashtag}/feed.json", include_in_schema=False)
     def tag_feed(request: Request, hashtag: str):
         store: Storage = request.app.state.storage
-        tag = store.resolve_tag(hashtag)
+        tag = store.resolve_tag(hashtag, count=False)
         if tag is None:
             raise PageError(404, "tag")
         page = list_page(store, tag_key=tag.key)

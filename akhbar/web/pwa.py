@@ -145,7 +145,8 @@ def for_you_page(request: Request):
 @router.get("/about", response_class=HTMLResponse)
 def about_page(request: Request):
     store = request.app.state.storage
-    return _render(request, "about.html", source_count=len(store.list_sources()), article_count=store.count_articles())
+    return _render(request, "about.html", source_count=len(store.list_sources(counts=False)),
+                   article_count=store.count_articles())
 
 
 # -- discovery ---------------------------------------------------------------

@@ -17,6 +17,11 @@ from akhbar.config import Settings, load_settings
 TASKS = "akhbar.workers.tasks"
 
 
+def stories_queue(settings: Settings) -> str:
+    """The queue of the single grouping consumer (`akhbar worker --stories`)."""
+    return f"{settings.queue}.stories"
+
+
 def make_celery(settings: Settings | None = None) -> Celery:
     settings = settings or load_settings()
     app = Celery("akhbar", broker=settings.broker_url or "memory://", include=[TASKS])
@@ -41,7 +46,13 @@ def make_celery(settings: Settings | None = None) -> Celery:
                 "schedule": settings.schedule_tick,
                 # a dispatch nobody ran in time is worthless: the next tick claims afresh
                 "options": {"expires": max(settings.schedule_tick, 5.0)},
-            }
+            },
+            **({"akhbar-group-stories": {
+                "task": "akhbar.group_stories",
+                "schedule": settings.group_tick,
+                # to the grouping consumer's own queue; like a dispatch, a late one is worthless
+                "options": {"queue": stories_queue(settings), "expires": max(settings.group_tick, 5.0)},
+            }} if settings.stories else {}),
         },
         timezone="UTC",
     )

@@ -12,8 +12,12 @@
         section), save_article: ON CONFLICT on url_key / (source, guid), so
         a redelivered or concurrent copy stores nothing twice
 
-Story grouping is not done here (the story engine holds one window per
-process); articles are stored ungrouped and StoryGrouper catches them up.
+    group_stories (beat, every group_tick, on the queue "<queue>.stories")
+        files the stored, ungrouped articles under stories, oldest first,
+        in the one process that holds the "stories" lock in the database
+        (the story engine keeps a window of recent stories in memory, so
+        grouping is a singleton; the lock's epoch tells a process whether
+        someone else grouped since, and then it rebuilds its window)
 
 A source's ETag/Last-Modified are stored only when its feed held nothing
 new: while items are queued but not yet stored, the next poll reads the
@@ -35,7 +39,7 @@ from sqlalchemy.exc import DBAPIError
 
 from akhbar.config import Settings, load_settings
 from akhbar.crawl import FEED_ACCEPT, PAGE_ACCEPT, _extract, adaptive_interval, next_poll
-from akhbar.feeds import FeedParseError, parse_feed
+from akhbar.feeds import FeedParseError, parse_feed, websub
 from akhbar.fetching import FetchError, Fetcher
 from akhbar.models import FeedEntry, Source
 from akhbar.pipeline import build_article, url_key
@@ -176,7 +180,10 @@ def _poll(rt: _Runtime, source_id: int, force: bool) -> dict:
         fresh = [e for k, e in keys.items() if k not in known and (not e.guid or e.guid not in known)]
         for entry in fresh:
             ingest_entry.apply_async((source.id, entry_to_dict(entry)), queue=settings.queue)
-    interval = adaptive_interval(settings, st.recent_published(source.id)) if settings.poll_adaptive else None
+    # WebSub: subscribe when the feed names a hub, renew a lease about to end; polled less while pushed
+    interval = rt.run(websub.after_poll(st, settings, rt.fetcher, source, feed, result))
+    if interval is None and settings.poll_adaptive:
+        interval = adaptive_interval(settings, st.recent_published(source.id))
     st.record_poll(source.id, PollResult(
         ok=True, status=result.status,
         # validators only once everything the feed lists is stored (see module doc)
@@ -233,3 +240,63 @@ def ingest_entry(self, source_id: int, entry: dict) -> dict:
     finally:
         TASK_SECONDS.labels("ingest_entry").observe(time.monotonic() - started)
 
+
+
+# -- stories: one grouping consumer -------------------------------------------
+
+STORIES_LOCK = "stories"
+
+
+class _Grouping:
+    """This process's story grouper and the lock epoch its window belongs to."""
+
+    def __init__(self) -> None:
+        self.pid: int | None = None
+
+    def ensure(self, rt: _Runtime) -> "_Grouping":
+        if self.pid != os.getpid():
+            self.pid, self.holder, self.epoch, self.grouper = os.getpid(), uuid.uuid4().hex, None, None
+        return self
+
+
+_grouping = _Grouping()
+
+
+def group_pending(rt: _Runtime, *, limit: int | None = None) -> dict:
+    """File the ungrouped articles if this process gets the stories lock."""
+    from akhbar.grouping import StoryGrouper
+
+    g = _grouping.ensure(rt)
+    st, lease = rt.storage, rt.settings.lease_seconds
+    epoch = st.acquire_lock(STORIES_LOCK, g.holder, lease)
+    if epoch is None:
+        return {"skipped": "another process groups"}
+    if g.grouper is None or epoch != g.epoch:
+        # first run, or someone else held the lock since: our window is stale
+        g.grouper, g.epoch = StoryGrouper(st), epoch
+    lost = False
+
+    def renew() -> bool:  # before each batch: never group without the lock
+        nonlocal lost
+        lost = st.acquire_lock(STORIES_LOCK, g.holder, lease) != g.epoch
+        return not lost
+
+    n = g.grouper.catch_up(limit=limit, before_batch=renew)
+    if lost:
+        g.grouper = None  # the window may have diverged; rebuild next time
+        log.warning("stories: lost the grouping lock after %d articles", n)
+    return {"grouped": n}
+
+
+@app.task(bind=True, name="akhbar.group_stories", acks_late=False, max_retries=None)
+def group_stories(self, limit: int | None = None) -> dict:
+    rt = runtime()
+    started = time.monotonic()
+    try:
+        return group_pending(rt, limit=limit)
+    except DBAPIError as exc:
+        log.warning("grouping: database unavailable (%s); the next tick retries", type(exc).__name__)
+        _grouping.grouper = None  # a half-stored batch: rebuild the window from what was stored
+        return {"error": type(exc).__name__}
+    finally:
+        TASK_SECONDS.labels("group_stories").observe(time.monotonic() - started)

@@ -1,0 +1,282 @@
+"""The page cache: kept pages change when the content does, whoever wrote it.
+
+Real storage (SQLite file and PostgreSQL), writes by another Storage object
+and by another process on the same database. The cache's clock is a fake
+one moved by hand: the tests never depend on how fast anything runs.
+"""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+from fastapi.testclient import TestClient
+from prometheus_client import REGISTRY
+
+from akhbar.config import load_settings
+from akhbar.models import Article, Source
+from akhbar.storage import PollResult, open_storage
+from akhbar.web.app import create_app
+from akhbar.web.pagecache import CHECK_EVERY, Entry, PageCache, cache_key
+
+ROOT = Path(__file__).resolve().parent.parent
+NOW = datetime.now(timezone.utc).replace(microsecond=0)
+
+
+class Clock:
+    def __init__(self):
+        self.now = 1000.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def url_of(store) -> str:
+    return store.engine.url.render_as_string(hide_password=False)
+
+
+def app_for(store, **settings):
+    """The real app over *store*, its cache on a hand-moved clock."""
+    values = dict(database_url="sqlite://", timezone="UTC", default_ui="ar")
+    values.update(settings)
+    app = create_app(load_settings(**values), storage=store)
+    clock = Clock()
+    app.state.page_cache.clock = app.state.page_cache.version.clock = clock
+    return app, clock
+
+
+def article(src, n, *, tags=(), title=None, when=None) -> Article:
+    return Article(url=f"https://a.example/{n}", url_key=f"a.example/{n}", source_id=src.id, lang="ar",
+                   title=title or f"خبر رقم {n}", text="نص الخبر.", tags=list(tags),
+                   published=when or NOW - timedelta(hours=1) + timedelta(minutes=n))
+
+
+def lookups(result: str) -> float:
+    return REGISTRY.get_sample_value("akhbar_page_cache_lookups_total", {"result": result}) or 0.0
+
+
+@pytest.fixture
+def other(store):
+    """A second Storage on the same database, as another process would hold."""
+    st = open_storage(url_of(store), migrate=False)
+    yield st
+    st.close()
+
+
+def test_a_page_changes_after_another_process_stores_an_article(store):
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    store.save_article(article(src, 1, title="الخبر الأول"))
+    app, clock = app_for(store)
+    with TestClient(app) as client:
+        assert "الخبر الأول" in client.get("/").text
+        code = ("import sys; from datetime import datetime, timezone; from akhbar.models import Article; "
+                "from akhbar.storage import open_storage; st = open_storage(sys.argv[1], migrate=False); "
+                "st.save_article(Article(url='https://a.example/2', url_key='a.example/2', source_id=int(sys.argv[2]), "
+                "title='الخبر الثاني', text='نص.', lang='ar', published=datetime.now(timezone.utc))); st.close()")
+        subprocess.run([sys.executable, "-c", code, url_of(store), str(src.id)], check=True, cwd=ROOT, timeout=120)
+        hits = lookups("hit")
+        # within the check interval the kept page is served (it is a cache)...
+        assert "الخبر الثاني" not in client.get("/").text
+        assert lookups("hit") == hits + 1
+        # ...and once the interval has passed, the new article is there
+        clock.now += CHECK_EVERY
+        page = client.get("/").text
+        assert "الخبر الثاني" in page and "الخبر الأول" in page
+        api = client.get("/api/v1/articles").json()["items"]
+        assert [a["title"] for a in api] == ["الخبر الثاني", "الخبر الأول"]
+
+
+def test_an_alias_set_elsewhere_shows_on_the_hashtag_page(store, other):
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    store.save_article(article(src, 1, tags=["فيفا"]))
+    store.save_article(article(src, 2, tags=["الاتحادالدولي"]))
+    app, clock = app_for(store)
+    canonical, alias = "/tag/" + quote("فيفا"), "/tag/" + quote("الاتحادالدولي")
+    with TestClient(app, follow_redirects=False) as client:
+        page = client.get(canonical).text
+        assert "خبر رقم 1" in page and "خبر رقم 2" not in page
+        assert client.get(alias).status_code == 200
+        assert client.get("/api/v1/tags/" + quote("فيفا")).json()["count"] == 1
+        other.set_alias("الاتحادالدولي", "فيفا")
+        clock.now += CHECK_EVERY
+        page = client.get(canonical).text
+        assert "خبر رقم 1" in page and "خبر رقم 2" in page and "#الاتحادالدولي" in page  # "also written"
+        r = client.get(alias)
+        assert r.status_code == 301 and r.headers["location"] == canonical
+        assert client.get("/api/v1/tags/" + quote("فيفا")).json()["count"] == 2
+        other.unset_alias("الاتحادالدولي")
+        clock.now += CHECK_EVERY
+        assert client.get("/api/v1/tags/" + quote("فيفا")).json()["aliases"] == []
+        assert client.get(alias).status_code == 200
+
+
+def test_a_story_assignment_elsewhere_shows_on_story_pages_and_cards(store, other):
+    a = store.add_source(Source(url="https://a.example/rss", name="المصدر أ"))
+    b = store.add_source(Source(url="https://b.example/rss", name="المصدر ب"))
+    first = store.save_article(article(a, 1, title="الحدث من أ"))[0]
+    second = store.save_article(Article(url="https://b.example/2", url_key="b.example/2", source_id=b.id, lang="ar",
+                                        title="الحدث من ب", text="نص.", published=NOW - timedelta(minutes=30)))[0]
+    sid = store.assign_story(first, "story-1")
+    app, clock = app_for(store)
+    with TestClient(app) as client:
+        page = client.get(f"/story/{sid}").text
+        assert "الحدث من أ" in page and "الحدث من ب" not in page
+        assert client.get(f"/api/v1/stories/{sid}").json()["source_count"] == 1
+        assert f'href="/story/{sid}"' not in client.get("/").text  # one source: no coverage link, no top story
+        other.assign_story(second, "story-1")
+        clock.now += CHECK_EVERY
+        assert "الحدث من ب" in client.get(f"/story/{sid}").text
+        assert client.get(f"/api/v1/stories/{sid}").json()["source_count"] == 2
+        assert f'href="/story/{sid}"' in client.get("/").text
+
+
+def test_a_source_paused_or_failing_elsewhere_moves_the_version_and_drops_kept_pages(store, other):
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    store.save_article(article(src, 1))
+    app, clock = app_for(store)
+    with TestClient(app) as client:
+        assert "banner" not in client.get("/").text
+        before = store.content_version()
+        other.set_source_status(src.id, "paused")
+        assert store.content_version() != before
+        clock.now += CHECK_EVERY
+        misses = lookups("miss")
+        client.get("/")
+        assert lookups("miss") == misses + 1  # rendered again, not served from before the pause
+        other.record_poll(src.id, PollResult(ok=False, error="HTTP 503 from the feed"))
+        clock.now += CHECK_EVERY
+        assert "HTTP 503 from the feed" in client.get("/").text  # the home page's unreachable banner
+        other.record_poll(src.id, PollResult(ok=True, status=200))
+        clock.now += CHECK_EVERY
+        assert "HTTP 503 from the feed" not in client.get("/").text
+
+
+def test_every_kind_of_content_write_moves_the_version_seen_by_another_store(store, other):
+    def moved(write) -> bool:
+        before = store.content_version()
+        write()
+        return store.content_version() != before
+
+    src = other.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    assert moved(lambda: other.add_source(Source(url="https://b.example/rss", name="ب")))
+    ids = []
+    assert moved(lambda: ids.append(other.save_article(article(src, 1, tags=["تونس", "Tunisie"]))[0]))
+    assert not moved(lambda: other.save_article(article(src, 1)))  # already stored: nothing new
+    assert moved(lambda: other.assign_story(ids[0], "s1"))
+    assert moved(lambda: other.set_alias("قرطاج", "تونس"))
+    assert moved(lambda: other.unset_alias("قرطاج"))
+    assert moved(lambda: other.set_source_status(src.id, "paused"))
+    assert moved(lambda: other.set_source_status(src.id, "active"))
+    assert moved(lambda: other.record_poll(src.id, PollResult(ok=False, error="down")))
+    assert moved(lambda: other.record_poll(src.id, PollResult(ok=False, error="still down")))
+    assert moved(lambda: other.record_poll(src.id, PollResult(ok=True, status=200)))
+    # what no page shows does not drop the cache
+    assert not moved(lambda: other.record_poll(src.id, PollResult(ok=True, status=304)))
+    assert not moved(lambda: other.acquire_source_lease(src.id, "worker-1", 60))
+    assert moved(lambda: other.remove_source(src.id))
+
+
+def test_interface_languages_do_not_leak_into_each_other(store):
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    store.save_article(article(src, 1))
+    app, _ = app_for(store)
+    with TestClient(app) as client:
+        for _ in range(2):  # the second round is served from the cache
+            assert '<html lang="ar"' in client.get("/").text
+            fr = client.get("/", cookies={"akhbar_ui": "fr"})
+            assert '<html lang="fr"' in fr.text and "set-cookie" not in fr.headers
+            assert '<html lang="en"' in client.get("/", cookies={"akhbar_ui": "en"}).text
+            assert '<html lang="ar"' in client.get("/", cookies={"akhbar_ui": "xx"}).text
+            # asking by ?ui= sets the cookie: such an answer is never kept, and
+            # never given to a request that would not set it
+            asked = client.get("/?ui=en")
+            assert '<html lang="en"' in asked.text and "akhbar_ui=en" in asked.headers["set-cookie"]
+            kept = client.get("/?ui=en", cookies={"akhbar_ui": "en"})
+            assert '<html lang="en"' in kept.text and "set-cookie" not in kept.headers
+            client.cookies.clear()
+
+
+def test_private_pages_and_cookie_setting_answers_are_never_kept(store):
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    store.save_article(article(src, 1))
+    app, _ = app_for(store, admin_token="s3cret")
+    cache = app.state.page_cache
+
+    def scope(path, query=b"", headers=()):
+        return {"type": "http", "method": "GET", "path": path, "query_string": query, "root_path": "",
+                "scheme": "http", "headers": [(b"host", b"testserver"), *headers]}
+
+    for path in ("/for-you", "/saved", "/admin/sources", "/api/v1/admin/aliases", "/sources", "/source/1",
+                 "/api/v1/sources", "/sitemap.xml", "/metrics", "/readyz", "/static/style.css", "/sw.js"):
+        assert cache_key(scope(path)) is None, path
+    assert cache_key(scope("/", headers=[(b"authorization", b"Bearer s3cret")])) is None
+    assert cache_key({**scope("/"), "method": "POST"}) is None
+    assert cache_key(scope("/tag/x")) is not None and cache_key(scope("/api/v1/articles")) is not None
+    with TestClient(app) as client:
+        for path in ("/for-you", "/admin/sources", "/sources", f"/source/{src.id}", "/?ui=fr"):
+            client.cookies.clear()
+            assert client.get(path).status_code in (200, 401)
+            assert len(cache) == 0, path
+        r = client.get("/admin/sources", headers={"Authorization": "Bearer s3cret"})
+        assert r.status_code == 200 and len(cache) == 0
+        client.cookies.clear()
+        client.get("/")
+        assert len(cache) == 1
+
+
+def test_the_cache_stays_bounded_by_entries_and_bytes(store):
+    clock = Clock()
+    cache = PageCache(store, max_entries=3, max_bytes=10_000, clock=clock)
+    version = ("v",)
+    for i in range(10):
+        cache.put(("k", i), Entry(200, [], b"x" * 1000, None, version, clock.now))
+    assert len(cache) == 3 and cache.get(("k", 9), version) is not None and cache.get(("k", 0), version) is None
+    for i in range(10):
+        cache.put(("big", i), Entry(200, [], b"x" * 4000, None, version, clock.now))
+    assert cache.bytes <= 10_000 and len(cache) == 2
+    assert not cache.put(("huge",), Entry(200, [], b"x" * 20_000, None, version, clock.now)) and len(cache) == 2
+    clock.now += cache.max_age + 1  # and an entry lives max_age at most
+    assert cache.get(("big", 9), version) is None and len(cache) == 1
+    # a new content version empties it
+    assert cache.get(("big", 8), ("w",)) is None and len(cache) == 0 and cache.bytes == 0
+
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    ids = [store.save_article(article(src, n))[0] for n in range(12)]
+    app, _ = app_for(store)
+    app.state.page_cache.max_entries = 5
+    with TestClient(app) as client:
+        for i in ids:
+            assert client.get(f"/article/{i}").status_code == 200
+        assert len(app.state.page_cache) == 5
+        assert app.state.page_cache.bytes <= app.state.page_cache.max_bytes
+
+
+def test_hits_keep_security_headers_etag_304_metrics_and_the_rate_limit(store):
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    store.save_article(article(src, 1, tags=["تونس"]))
+    app, clock = app_for(store, rate_limit=0.001, rate_burst=4)
+    app.state.page_cache.max_age = 1e9
+    path = "/tag/" + quote("تونس")
+
+    def observed() -> float:
+        return REGISTRY.get_sample_value("akhbar_http_request_duration_seconds_count",
+                                         {"method": "GET", "route": "/tag/{hashtag}", "status": "200"}) or 0.0
+
+    with TestClient(app) as client:
+        before, hits = observed(), lookups("hit")
+        first, second = client.get(path), client.get(path)
+        assert lookups("hit") == hits + 1 and first.text == second.text
+        assert "default-src 'self'" in second.headers["content-security-policy"]
+        assert second.headers["content-language"] == "ar"
+        assert observed() == before + 2  # the hit is timed under its route, not "unmatched"
+        api = client.get("/api/v1/articles")
+        again = client.get("/api/v1/articles", headers={"If-None-Match": api.headers["etag"]})
+        assert again.status_code == 304 and again.headers["etag"] == api.headers["etag"]
+        for _ in range(2):  # hits, spending the 3rd and 4th token of the burst
+            assert client.get("/api/v1/articles").status_code == 200
+        # past the burst: kept or not, an /api answer is limited
+        assert client.get("/api/v1/articles").status_code == 429
