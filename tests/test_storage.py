@@ -89,6 +89,19 @@ def test_tags_are_shared_across_spellings_and_counted(store):
     assert [(t.name, t.count) for t in store.top_tags(5, since=T0 + timedelta(minutes=2))] == [("أخبار", 1), ("رياضه", 1)]
 
 
+def test_an_articles_hashtags_keep_the_analysis_order(store):
+    # the card shows the first hashtags: the most salient, not the oldest tag
+    src = store.add_source(Source(url="https://a.example/feed"))
+    store.save_article(art(src, 1, tags=["تونس", "الجزائر"]))
+    aid, _ = store.save_article(art(src, 2, tags=["ديفينسسكوب", "الجزائر", "تونس"]))
+    assert store.get_article(aid).tags == ["ديفينسسكوب", "الجزائر", "تونس"]
+    assert store.list_articles(limit=1).items[0].tags == ["ديفينسسكوب", "الجزائر", "تونس"]
+    # a merge re-points the alias's rows and keeps their rank
+    aid3, _ = store.save_article(art(src, 3, tags=["DefenseScoop", "المغرب"]))
+    store.set_alias("DefenseScoop", "ديفينسسكوب")
+    assert store.get_article(aid3).tags == ["ديفينسسكوب", "المغرب"]
+
+
 def test_record_poll_and_remove_source(store):
     src = store.add_source(Source(url="https://a.example/feed"))
     store.record_poll(src.id, PollResult(ok=False, status=500, error="HTTP 500"))

@@ -17,6 +17,7 @@ from sqlalchemy import (
     Integer,
     LargeBinary,
     MetaData,
+    SmallInteger,
     String,
     Table,
     Text,
@@ -216,6 +217,8 @@ article_tags = Table(
     Column("tag_id", Integer, ForeignKey("tags.id", ondelete="CASCADE"), primary_key=True),
     # copied from the article so a tag page is one index range scan
     Column("published_at", UTCDateTime, nullable=False),
+    # rank of the tag among the article's own (migration 0008): cards show the first ones
+    Column("position", SmallInteger, nullable=False, server_default="0"),
     Index(None, "tag_id", "published_at", "article_id"),
     # trending: every tag of the last days in one range scan
     Index(None, "published_at"),

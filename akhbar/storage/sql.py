@@ -267,11 +267,11 @@ class SQLStorage(Storage):
             return canon_id
         conn.execute(t.update().where(t.c.canonical_id == alias_id).values(canonical_id=canon_id))
         conn.execute(t.update().where(t.c.id == alias_id).values(canonical_id=canon_id, origin=origin))
-        moved = select(at.c.article_id, text(str(int(canon_id))), at.c.published_at).where(
+        moved = select(at.c.article_id, text(str(int(canon_id))), at.c.published_at, at.c.position).where(
             at.c.tag_id == alias_id,
             ~at.c.article_id.in_(select(at.c.article_id).where(at.c.tag_id == canon_id)),
         )
-        conn.execute(at.insert().from_select(["article_id", "tag_id", "published_at"], moved))
+        conn.execute(at.insert().from_select(["article_id", "tag_id", "published_at", "position"], moved))
         conn.execute(at.delete().where(at.c.tag_id == alias_id))
         return canon_id
 
@@ -371,7 +371,8 @@ class SQLStorage(Storage):
         if ids:
             conn.execute(
                 self.dialect_insert(s.article_tags)
-                .values([dict(article_id=article_id, tag_id=t, published_at=published) for t in ids])
+                .values([dict(article_id=article_id, tag_id=t, published_at=published, position=i)
+                         for i, t in enumerate(ids)])
                 .on_conflict_do_nothing()
             )
 
@@ -421,7 +422,7 @@ class SQLStorage(Storage):
                 select(s.article_tags.c.article_id, s.tags.c.name)
                 .join(s.tags, s.tags.c.id == s.article_tags.c.tag_id)
                 .where(s.article_tags.c.article_id.in_([a.id for a in out]))
-                .order_by(s.article_tags.c.article_id, s.tags.c.id)
+                .order_by(s.article_tags.c.article_id, s.article_tags.c.position, s.tags.c.id)
             )
             by_id = {a.id: a for a in out}
             for aid, name in tag_rows:
