@@ -4,7 +4,12 @@ aliases in storage (both backends), trending, pages, API and CLI."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
+import tarfile
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
@@ -122,6 +127,122 @@ def test_an_outlet_is_not_a_topic_of_its_own_article():
     text = "قالت بي بي سي إن المحكمة العليا في الهند أفرجت عن سلمان خان. وقال سلمان خان للصحفيين إنه سعيد."
     with_src = article_hashtags("الإفراج عن سلمان خان", text, "ar", source_name="بي بي سي")
     assert "سلمانخان" in with_src.tags and "بيبيسي" not in with_src.tags
+
+
+# -- the same analysis under every string-hash seed ------------------------------
+
+# Real articles whose hashtags, tag kinds or surnames changed with
+# PYTHONHASHSEED before entity types were tie-broken in a fixed order
+# (found by scripts/check_hash_seed.py), and a few others.
+HASH_SEED_ARTICLES = [
+    # hashtags changed
+    "Alarabia/internationalNews/AL-internationalNews-1314-20180525.txt",
+    "Alarabia/internationalNews/AL-internationalNews-1326-20180525.txt",
+    "Alarabia/internationalNews/AL-internationalNews-787-20180404.txt",
+    "Alarabia/internationalNews/AL-internationalNews-857-20180409.txt",
+    "Alarabia/internationalNews/AL-internationalNews-176-20180223.txt",
+    "CNN/internationalNews/CN-internationalNews-281-20180424.txt",
+    "BBC/culture/BB-culture-169-20180524.txt",
+    "BBC/internationalNews/BB-internationalNews-316-20180408.txt",
+    "BBC/internationalNews/BB-internationalNews-895-20180730.txt",
+    "BBC/internationalNews/BB-internationalNews-977-20180815.txt",
+    "BBC/middleEast/BB-middleEast-279-20180402.txt",
+    "BBC/middleEast/BB-middleEast-72-20180221.txt",
+    "BBC/sport/BB-sport-186-20180604.txt",
+    "SkyNews/internationalNews/SK-internationalNews-3478-20181014.txt",
+    "SkyNews/sport/SK-sport-1846-20180624.txt",
+    "SkyNews/sport/SK-sport-968-20180502.txt",
+    # tag kinds (and so surnames) changed
+    "Alarabia/culture/AL-culture-357-20180513.txt",
+    "Alarabia/culture/AL-culture-602-20180721.txt",
+    "Alarabia/economy/AL-economy-355-20180331.txt",
+    "Alarabia/sport/AL-sport-284-20180227.txt",
+    "BBC/economy/BB-economy-98-20180409.txt",
+    "BBC/middleEast/BB-middleEast-1057-20181005.txt",
+    "BBC/technology/BB-technology-210-20180512.txt",
+    "CNN/economy/CN-economy-48-20180311.txt",
+    "CNN/sport/CN-sport-318-20180529.txt",
+    "SkyNews/internationalNews/SK-internationalNews-3218-20180912.txt",
+    "SkyNews/middleEast/SK-middleEast-1532-20180509.txt",
+    # the articles of test_real_articles_get_their_names_as_hashtags
+    "CNN/economy/CN-economy-103-20180508.txt",
+    "SkyNews/internationalNews/SK-internationalNews-3487-20181014.txt",
+    "SkyNews/internationalNews/SK-internationalNews-169-20180227.txt",
+]
+
+# build_article on each input (JSON on stdin), everything it returns and the
+# raw entities it found, as JSON on stdout: run under a given PYTHONHASHSEED.
+_ANALYSE = r"""
+import dataclasses, json, sys
+from datetime import datetime, timezone
+import akhbar.pipeline as pipeline
+from akhbar.models import FeedEntry, Source
+from akhbar.replay import ANT_OUTLETS, parse_ant
+
+found = {}
+hashtags = pipeline.article_hashtags
+def spy(*a, **k):
+    found["tags"] = r = hashtags(*a, **k)
+    return r
+pipeline.article_hashtags = spy
+out = {"hash": hash("akhbar")}
+for item in json.load(sys.stdin):
+    if "path" in item:
+        rec = parse_ant(open(item["path"], encoding="utf-8").read(), item["path"])
+        entry, name = rec.entry, ANT_OUTLETS[rec.source.lower()][0]
+    else:
+        entry = FeedEntry(url=item["url"], title=item["title"], content_html=item["html"], lang=item["lang"])
+        name = "fixture"
+    src = Source(url="replay:" + name, name=name, lang=entry.lang, id=1)
+    art = pipeline.build_article(entry, None, src, datetime(2025, 3, 13, 12, tzinfo=timezone.utc))
+    row = dataclasses.asdict(art)
+    row["entities"] = [dataclasses.astuple(e) for e in found["tags"].entities]
+    out[item["id"]] = row
+json.dump(out, sys.stdout, ensure_ascii=False, default=str)
+"""
+
+
+def test_analysis_does_not_depend_on_the_string_hash_seed(shared_data):
+    items = [{"id": rel, "path": str(shared_data / "ant-multisource" / rel)} for rel in HASH_SEED_ARTICLES]
+    # French and English go through spaCy and the English rules instead of the CRF
+    items += [
+        {"id": "fr", "url": "https://fr.example/1", "lang": "fr",
+         "title": "L'Algérie négocie des achats d'armes avec les États-Unis",
+         "html": "<p>L'ambassadeur d'Algérie aux États-Unis, Sabri Boukadoum, a déclaré au site DefenseScoop que "
+                 "l'Algérie discute avec Washington. Boukadoum a précisé que Donald Trump a salué.</p>"},
+        {"id": "en", "url": "https://en.example/1", "lang": "en", "title": "Algeria in talks with US over arms",
+         "html": "<p>Algeria's ambassador Sabri Boukadoum told DefenseScoop that President Trump welcomed the "
+                 "talks. Boukadoum said more.</p>"},
+    ]
+    pages = shared_data / "extraction" / "readability" / "test-pages.tar.gz"
+    if pages.is_file():  # a Libération page whose tags once changed with the seed
+        with tarfile.open(pages) as tar:
+            meta = json.load(tar.extractfile("test/test-pages/liberation-1/expected-metadata.json"))
+            html = tar.extractfile("test/test-pages/liberation-1/expected.html").read().decode("utf-8")
+        items.append({"id": "liberation-1", "url": "https://fr.example/2", "lang": "fr", "title": meta["title"],
+                      "html": html})
+    root = Path(__file__).resolve().parents[1]
+
+    def start(seed):
+        env = {**os.environ, "PYTHONHASHSEED": seed, "PYTHONPATH": str(root)}
+        proc = subprocess.Popen([sys.executable, "-c", _ANALYSE], env=env, cwd=root, stdin=subprocess.PIPE,
+                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, encoding="utf-8")
+        proc.stdin.write(json.dumps(items))
+        proc.stdin.close()
+        return proc
+
+    procs = [start(seed) for seed in ("1", "2")]  # both at once: each loads its models for a few seconds
+    results = []
+    for proc in procs:
+        out, err = proc.stdout.read(), proc.stderr.read()
+        assert proc.wait(timeout=300) == 0, err[-3000:]
+        results.append(json.loads(out))
+    a, b = results
+    assert a.pop("hash") != b.pop("hash")  # the seeds did take effect
+    assert a.keys() == b.keys() and len(a) == len(items)
+    diffs = {key: {f: (a[key][f], b[key][f]) for f in a[key] if a[key][f] != b[key][f]}
+             for key in a if a[key] != b[key]}
+    assert not diffs, json.dumps(diffs, ensure_ascii=False, indent=1)[:4000]
 
 
 # -- storage: aliases -------------------------------------------------------------

@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 
 from akhbar.config import shared_data_dir
-from akhbar.entities.features import norm, strip_clitics, tokenize
+from akhbar.entities.features import doc_extras, norm, strip_clitics, tokenize
 from akhbar.entities.gazetteer import bio_spans
 from akhbar.entities.ner import MODEL_DIR, ArabicNER, Entity, conll_io, evaluate, read_conll, split
 
@@ -113,6 +113,18 @@ def test_tags_are_valid_bio(ner):
     assert ner.tag([]) == []
     assert ner.tag_sentences([]) == []
     assert ner.entities("") == []
+
+
+def test_document_features_come_in_a_fixed_order():
+    # the tagger sums a token's float32 feature weights in list order: a
+    # set's order would make the rounding (and so near ties) follow the
+    # string-hash seed. "aa" below continues two spans tagged before it
+    # (PERS, MISC) and starts two (LOC, ORG).
+    stems = [["xx", "aa"], ["xx", "aa"], ["aa", "bb"], ["aa", "bb"], ["xx", "aa", "bb"]]
+    preds = [["B-PERS", "I-PERS"], ["B-MISC", "I-MISC"], ["B-LOC", "I-LOC"], ["B-ORG", "I-ORG"], ["O", "O", "O"]]
+    feats = doc_extras(stems, preds, window=8)[4][1]
+    ds = [f for f in feats if f.startswith("DS=")]
+    assert ds == ["DS=B-LOC", "DS=B-ORG", "DS=I-MISC", "DS=I-PERS"]
 
 
 def test_conll_round_trip_keeps_lines_and_ignores_second_column(ner):

@@ -160,7 +160,8 @@ def _country_re() -> re.Pattern:
         for key, name in Locale.parse(code).territories.items():
             if not key.isdigit() and len(name) >= 4:
                 names.add(name)
-    alts = "|".join(re.escape(n) for n in sorted(names, key=len, reverse=True))
+    # longest first, ties in a fixed order (not the set's, which follows the hash seed)
+    alts = "|".join(re.escape(n) for n in sorted(names, key=lambda n: (-len(n), n)))
     return re.compile(rf"(?<![\w])(?:{alts})(?![\w])")
 
 

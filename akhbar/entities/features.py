@@ -454,7 +454,10 @@ def doc_extras(
             if sport:
                 f.append("SPORT")
                 f.append("SPORT|" + p)
-            f.extend(set(ds[i]))
+            # distinct, in a fixed order: the tagger adds these features'
+            # float32 weights in list order, and a set's order (hence the
+            # rounding of the sum) would follow the string-hash seed
+            f.extend(sorted(set(ds[i])))
             w = st[i]
             if len(w) >= 2 and w[0].isalpha():
                 tot = [0, 0, 0, 0, 0]
