@@ -63,3 +63,13 @@ def test_summaries_become_plain_text():
     feed = parse_feed((Path(__file__).parent / "fixtures" / "feeds" / "rss2_arabic_categories.xml").read_bytes())
     assert feed.entries[0].summary.startswith("قال السفير صبري بوقادوم")
     assert "<" not in feed.entries[0].summary
+
+
+def test_references_to_surrogates_or_past_unicode_do_not_break_the_parser():
+    # found by hypothesis: feedparser's loose parser raised UnicodeEncodeError on &#xd800;
+    for ref in ("&#xd800;", "&#55296;", "&#x110000;", "&#99999999999;"):
+        body = (f'<rss version="2.0"><channel><title>t{ref}</title><item><title>خبر {ref} عاجل</title>'
+                f'<link>https://x.example/a</link></item></channel></rss>').encode()
+        feed = parse_feed(body, "https://x.example/feed", "application/rss+xml")
+        [entry] = feed.entries
+        assert entry.title.startswith("خبر") and entry.title.endswith("عاجل") and "\ud800" not in entry.title

@@ -212,6 +212,17 @@ def _feed_links(feed) -> tuple[list[str], str | None]:
     return hubs, self_url
 
 
+_BAD_CHARREF_RE = re.compile(r"&#(?:[xX]([0-9a-fA-F]+)|([0-9]+));?")
+
+
+def _charref_fix(m: re.Match) -> str:
+    try:
+        cp = int(m.group(1), 16) if m.group(1) else int(m.group(2))
+    except ValueError:
+        return "&#xFFFD;"
+    return "&#xFFFD;" if (0xD800 <= cp <= 0xDFFF or cp > 0x10FFFF) else m.group(0)
+
+
 def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> ParsedFeed:
     """Parse feed bytes. Malformed-but-readable feeds are kept (bozo noted);
     a document with no feed structure raises FeedParseError."""
@@ -223,6 +234,10 @@ def parse_feed(body: bytes, url: str = "", content_type: str | None = None) -> P
             raise FeedParseError(str(exc)) from exc
     text, n_ends = truncate_entries(text, MAX_ENTRIES)
     text = _XML_DECL_RE.sub("", text, count=1)
+    # feedparser's loose parser dies on a reference to a surrogate or to a
+    # code point past U+10FFFF (found by hypothesis): such a reference can
+    # only be junk, so it reads as the replacement character
+    text = _BAD_CHARREF_RE.sub(_charref_fix, text)
     if n_ends > MAX_ENTRIES:
         log.warning("feed %s has more than %d entries; keeping the first %d", url, MAX_ENTRIES, MAX_ENTRIES)
     parsed = feedparser.parse(
