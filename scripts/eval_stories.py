@@ -6,6 +6,10 @@
     python scripts/eval_stories.py --cost         # also CPU ms/article at 10k, 100k, 1M streamed articles
     python scripts/eval_stories.py --cost-only --cost-sizes 10000,100000
     python scripts/eval_stories.py --sets ar,ecb  # only some sets
+    python scripts/eval_stories.py --parts dev --no-baselines --no-probes --emb-cache /tmp/emb.npz
+                                                  # quick dev iteration (choose on dev only)
+    python scripts/eval_stories.py --parts dev --errors 8 --set story_merge_threshold=0.9
+                                                  # largest error groups, a ClusterConfig override
 
 Data: ``$AKHBAR_DATA`` (default ../shared/data). Sets, each cut into a dev part
 (the only part used to fit weights and thresholds) and a test part (reported):
@@ -345,6 +349,7 @@ def oracle_rows(split: Split, config: ClusterConfig, embedder):
     """Stream the dev part, assigning each article to its *gold* story, and
     record the features of every retrieved candidate with its label."""
     cl = StoryEngine(config, embedder=embedder)
+    cl.all_features = True
     for d in split.warmup:
         cl.observe(d.title, d.text, d.lang, d.date)
     sid_of_gold: dict[str, str] = {}
@@ -394,26 +399,35 @@ def fit_logistic(X, y, w, l2: float = 1e-2, iters: int = 50):
     return beta
 
 
-def fit(splits: dict[str, dict[str, Split]], base: ClusterConfig, embedder) -> ClusterConfig:
+def fit(splits: dict[str, dict[str, Split]], base: ClusterConfig, embedder,
+        thresholds=(0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5), merges=(0.7, 0.9, 1.01), hard: bool = False,
+        features: tuple = FEATURES) -> ClusterConfig:
     import numpy as np
 
     X, y, w = [], [], []
     for name, parts in splits.items():
         rows, (found, should) = oracle_rows(parts["dev"], base, embedder)
+        if hard:
+            # only the candidates that compete at the decision (some word or
+            # meaning in common): easy negatives would dominate the fit
+            ix = FEATURES.index("lex_c"), FEATURES.index("emb_c")
+            rows = [r for r in rows if r[0][ix[0]] > 0.1 or r[0][ix[1]] > 0.45]
         print(f"  {name}/dev: {len(rows)} candidate rows, gold story retrieved for {found}/{should} articles")
         for feats, lab in rows:
             X.append(feats)
             y.append(lab)
             w.append(1000.0 / len(rows))  # each set weighs the same
-    beta = fit_logistic(X, y, w)
+    cols = [FEATURES.index(k) for k in features]
+    beta = fit_logistic([[x[i] for i in cols] for x in X], y, w)
     # with embeddings the weights are w_*; without, the words-only set lw_*
     pre = "w_" if base.use_embeddings else "lw_"
-    fitted = {f"{pre}bias": float(beta[0]), **{f"{pre}{k}": float(b) for k, b in zip(FEATURES, beta[1:])}}
+    fitted = {f"{pre}bias": float(beta[0]), **{f"{pre}{k}": 0.0 for k in FEATURES},
+              **{f"{pre}{k}": float(b) for k, b in zip(features, beta[1:])}}
     cfg = ClusterConfig.from_dict({**base.to_dict(), **fitted})
     print("  fitted:", {k: round(v, 3) for k, v in fitted.items() if k in cfg.to_dict()})
     best = None
-    for th in (0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5):
-        for mt in (0.7, 0.9, 1.01):
+    for th in thresholds:
+        for mt in merges:
             trial = ClusterConfig.from_dict({**cfg.to_dict(), "threshold": th, "merge_threshold": mt})
             f1s = []
             for name, parts in splits.items():
@@ -612,6 +626,35 @@ def cost_table(data: Path, config: ClusterConfig, embedder, sizes=(10_000, 100_0
 # ----------------------------------------------------------------------
 
 
+def print_errors(sp: Split, pred: dict, n: int) -> None:
+    """The largest error groups: missed pairs per gold story split across
+    predicted stories, and false pairs per predicted story mixing gold stories."""
+    by_id = {d.id: d for d in sp.docs}
+    cont = Counter((pred[i], sp.gold[i]) for i in sp.gold)
+    missed, false = Counter(), Counter()
+    for (p1, g1), a in cont.items():
+        for (p2, g2), b in cont.items():
+            if (p1, g1) < (p2, g2):
+                if g1 == g2:
+                    missed[g1] += a * b
+                elif p1 == p2:
+                    false[(g1, g2)] += a * b
+    print(f"   missed pairs {sum(missed.values())}, false pairs {sum(false.values())}")
+
+    def show(i):
+        d = by_id[i]
+        return f"{d.date:%m-%d %H:%M} {d.source[:3]} {pred[i][-6:]} {d.title[:80]}"
+
+    for g, k in missed.most_common(n):
+        print(f"   MISSED {k:4d} gold={g}")
+        for i in sorted((i for i in sp.gold if sp.gold[i] == g), key=lambda i: (pred[i], by_id[i].date)):
+            print("       " + show(i))
+    for (g1, g2), k in false.most_common(n):
+        print(f"   FALSE {k:4d} {g1} + {g2}")
+        for i in sorted((i for i in sp.gold if sp.gold[i] in (g1, g2)), key=lambda i: (sp.gold[i], by_id[i].date)):
+            print(f"       [{sp.gold[i][:28]}] " + show(i))
+
+
 def fmt(prf) -> str:
     return " ".join(f"{x:.3f}" for x in prf)
 
@@ -619,13 +662,23 @@ def fmt(prf) -> str:
 def main(argv=None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sets", default="ar,allsides,ecb,uci")
+    ap.add_argument("--parts", default="dev,test", help="which parts to run (dev,test); choose on dev only")
+    ap.add_argument("--errors", type=int, default=0, help="print the N largest error groups per scored part")
+    ap.add_argument("--no-baselines", action="store_true", help="skip the two baselines (quicker dev iterations)")
+    ap.add_argument("--no-probes", action="store_true")
     ap.add_argument("--fit", action="store_true", help="refit weights and thresholds on the dev parts")
+    ap.add_argument("--fit-thresholds", default="0.1,0.15,0.2,0.25,0.3,0.4,0.5")
+    ap.add_argument("--fit-merges", default="0.7,0.9,1.01")
+    ap.add_argument("--fit-hard", action="store_true", help="fit on the competing candidates only")
+    ap.add_argument("--fit-features", default="", help="comma-separated subset of the features to fit (others weigh 0)")
+    ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a ClusterConfig field")
     ap.add_argument("--cost", action="store_true", help="also print ms/article at growing stream sizes")
     ap.add_argument("--cost-only", action="store_true")
     ap.add_argument("--cost-sizes", default="10000,100000,1000000")
     ap.add_argument("--no-embeddings", action="store_true")
     ap.add_argument("--show", type=int, default=0, help="print N cross-lingual probe results per part")
     ap.add_argument("--emb-cache", type=Path, help="keep embeddings in this .npz between runs (faster re-runs)")
+    ap.add_argument("--emb-cache-readonly", action="store_true", help="read --emb-cache, never write it (parallel runs)")
     args = ap.parse_args(argv)
 
     data = shared_data_dir()
@@ -633,6 +686,10 @@ def main(argv=None) -> int:
         print(f"shared data not found at {data} (set AKHBAR_DATA)", file=sys.stderr)
         return 2
     config = ClusterConfig(use_embeddings=not args.no_embeddings)
+    for kv in args.set:
+        k, v = kv.split("=", 1)
+        cur = getattr(config, k)
+        setattr(config, k, type(cur)(v) if not isinstance(cur, bool) else v.lower() in ("1", "true", "yes"))
     embedder = None
     if config.use_embeddings:
         from akhbar.stories.embed import Embedder
@@ -661,28 +718,40 @@ def main(argv=None) -> int:
 
     if args.fit:
         print("fitting on the dev parts")
-        config = fit(splits, config, embedder)
+        config = fit(splits, config, embedder, [float(x) for x in args.fit_thresholds.split(",")],
+                     [float(x) for x in args.fit_merges.split(",")], hard=args.fit_hard,
+                     features=tuple(args.fit_features.split(",")) if args.fit_features else FEATURES)
         print("  config:", json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in config.to_dict().items()}))
 
+    parts_run = [x for x in args.parts.split(",") if x in ("dev", "test")]
+    dev_means = []
     print("\npairwise P R F1 | B-cubed P R F1   (tf-idf threshold tuned on each set's dev part)")
     for name, parts in splits.items():
-        tau = tune_tfidf(parts["dev"], config)
-        for part in ("dev", "test"):
+        tau = None if args.no_baselines else tune_tfidf(parts["dev"], config)
+        for part in parts_run:
             sp = parts[part]
             t1 = time.time()
             pred, cl = run_clusterer(sp, config, embedder)
             dt = time.time() - t1
-            base1 = singletons(sp)
-            base2 = single_link(sp, tfidf_similarities(sp, config), tau)
             n_stream = len(sp.docs) + len(sp.context)
             print(f"{sp.name:<14} n={len(sp.docs):<5} gold stories={len(set(sp.gold.values())):<5} predicted={len(set(pred.values())):<5}"
                   f" (streamed {n_stream}, {1000 * dt / n_stream:.1f} ms/article incl. warm-up and embedding)")
-            print(f"   stories      {fmt(pairwise(pred, sp.gold))} | {fmt(bcubed(pred, sp.gold))}")
-            print(f"   singletons   {fmt(pairwise(base1, sp.gold))} | {fmt(bcubed(base1, sp.gold))}")
-            print(f"   tfidf@{tau:.2f}   {fmt(pairwise(base2, sp.gold))} | {fmt(bcubed(base2, sp.gold))}")
-    if "ar" in splits and config.use_embeddings:
+            pw, b3 = pairwise(pred, sp.gold), bcubed(pred, sp.gold)
+            print(f"   stories      {fmt(pw)} | {fmt(b3)}")
+            if part == "dev":
+                dev_means.append((pw[2] + b3[2]) / 2)
+            if tau is not None:
+                base1 = singletons(sp)
+                base2 = single_link(sp, tfidf_similarities(sp, config), tau)
+                print(f"   singletons   {fmt(pairwise(base1, sp.gold))} | {fmt(bcubed(base1, sp.gold))}")
+                print(f"   tfidf@{tau:.2f}   {fmt(pairwise(base2, sp.gold))} | {fmt(bcubed(base2, sp.gold))}")
+            if args.errors:
+                print_errors(sp, pred, args.errors)
+    if dev_means:
+        print(f"dev mean of (pairwise F1 + B-cubed F1)/2 over the sets: {sum(dev_means) / len(dev_means):.4f}")
+    if "ar" in splits and config.use_embeddings and not args.no_probes:
         print("\ncross-lingual probes (fr/en reports written for this evaluation, streamed among the Arabic articles)")
-        for part in ("dev", "test"):
+        for part in parts_run:
             r, w, m, alone, lines = run_probes(part, splits["ar"][part], config, embedder)
             n_pos = sum(1 for x in XL_PROBES[part] if x[3])
             print(f"  {part}: joined the right story {r}/{n_pos}, missed {m}, wrong story {w}, unrelated left alone {alone}/{len(XL_PROBES[part]) - n_pos}")
@@ -691,7 +760,8 @@ def main(argv=None) -> int:
     if args.cost:
         print("\nper-article cost at growing stream sizes")
         cost_table(data, config, embedder, sizes)
-    save_cache(args.emb_cache, embedder)
+    if not args.emb_cache_readonly:
+        save_cache(args.emb_cache, embedder)
     return 0
 
 

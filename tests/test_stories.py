@@ -343,3 +343,96 @@ def test_cli_stories_contract(tmp_path):
     out = [json.loads(line) for line in res.stdout.splitlines() if line.startswith("{")]
     assert [o["id"] for o in out] == ["a", "b"] and out[0]["story"] == out[1]["story"]
     assert "1 input lines skipped" in res.stderr
+
+
+# -- time-decayed story centroids ----------------------------------------------------
+
+def _decay_docs():
+    from datetime import datetime, timezone
+
+    t0 = datetime(2018, 3, 12, 8, tzinfo=timezone.utc)
+    old = StoryDoc("d-old", t0, "alpha bravo kilo", "alpha bravo kilo delta", lang="en")
+    mid = StoryDoc("d-mid", t0 + timedelta(hours=24), "alpha bravo echo", "alpha bravo echo foxtrot", lang="en")
+    new = StoryDoc("d-new", t0 + timedelta(hours=48), "alpha bravo golf", "alpha bravo golf hotel", lang="en")
+    return old, mid, new
+
+
+def _one_story(cfg: ClusterConfig, docs):
+    """One story of *docs* in this order (placement forced, not decided);
+    returns the engine, the story id and each member's prepared vector."""
+    eng = StoryEngine(cfg)
+    preps = []
+    st = None
+    for d in docs:
+        p = eng._prepare(d)
+        eng._advance(p.ts)
+        preps.append(p)
+        if st is None:
+            st = eng._new_story(p)
+        else:
+            eng._attach(p, st)
+    return eng, st.id, preps
+
+
+def test_story_centroid_weighs_recent_members_more_and_is_order_free():
+    old, mid, new = _decay_docs()
+    plain, sid, _ = _one_story(ClusterConfig(use_embeddings=False, centroid_half_life_hours=0), [old, mid, new])
+    c = plain.story(sid).lex["en"]
+    assert c["kilo"] == pytest.approx(c["golf"], rel=0.25)  # plain sums: one member each
+    eng, sid, _ = _one_story(ClusterConfig(use_embeddings=False, centroid_half_life_hours=24), [old, mid, new])
+    c = eng.story(sid).lex["en"]
+    # 48 h and 24 h before the newest member: a quarter and a half of its weight
+    assert c["kilo"] < 0.3 * c["golf"] and c["echo"] < 0.6 * c["golf"] and c["echo"] > c["kilo"]
+    # whatever the arrival order (a late arrival dated before the newest member),
+    # each member weighs 0.5 ** (hours before the newest member / half-life)
+    for order in ([old, mid, new], [old, new, mid], [new, mid, old]):
+        eng, sid, preps = _one_story(ClusterConfig(use_embeddings=False, centroid_half_life_hours=24), order)
+        st = eng.story(sid)
+        newest = max(p.ts for p in preps)
+        want: dict = {}
+        for p in preps:
+            for t, v in p.lex.items():
+                want[t] = want.get(t, 0.0) + v * 0.5 ** ((newest - p.ts) / (24 * 3600.0))
+        assert st.tref == newest
+        assert st.lex["en"] == pytest.approx(want, rel=1e-9)
+
+
+def test_merged_decayed_stories_express_both_centroids_at_the_later_time():
+    old, mid, new = _decay_docs()
+    cfg = ClusterConfig(use_embeddings=False, centroid_half_life_hours=24)
+    eng = StoryEngine(cfg)
+    a = eng._new_story(eng._prepare(old))
+    p = eng._prepare(new)
+    b = eng._new_story(p, "st-other")
+    kept = eng._merge(b, a)
+    assert kept.id == a.id and kept.tref == p.ts
+    c = kept.lex["en"]
+    assert c["kilo"] < 0.3 * c["golf"]  # the older story's member decayed by 48 h
+
+
+def test_a_growing_story_absorbs_a_live_twin_and_reports_the_merge():
+    """Two stories of one event (opened apart, e.g. before the words were
+    known) are merged when one grows: the older id survives and the merge is
+    reported, so the caller relabels; an unrelated story is left alone."""
+    from datetime import datetime, timezone
+
+    t0 = datetime(2018, 3, 20, 6, tzinfo=timezone.utc)
+    # merge_threshold off: only the story-to-story check may merge here
+    eng = StoryEngine(ClusterConfig(use_embeddings=False, merge_threshold=1.01))
+    for i in range(30):  # background, so that the event's words are rare
+        eng.observe(f"market report {i} shares bonds currency", "traders said prices moved", "en", t0)
+    a = eng._new_story(eng._prepare(StoryDoc(
+        "a", t0, "Shinmoedake volcano erupts on Kyushu, flights diverted",
+        "Mount Shinmoedake on Kyushu erupted, sending ash over Kirishima; flights were diverted.", lang="en")))
+    b = eng._new_story(eng._prepare(StoryDoc(
+        "b", t0 + timedelta(hours=1), "Kyushu volcano Shinmoedake eruption sends ash over Kirishima",
+        "Ash from Shinmoedake fell on Kirishima after the Kyushu volcano erupted; flights diverted.", lang="en")), "st-b")
+    other = eng.add(StoryDoc("c", t0 + timedelta(hours=1), "Football club sacks its coach after defeat",
+                             "The club's board dismissed the coach after a heavy league defeat.", lang="en"))
+    got = eng.add(StoryDoc("d", t0 + timedelta(hours=2), "Shinmoedake eruption on Kyushu: Kirishima ash, flights diverted",
+                           "The Kyushu volcano Shinmoedake erupted again, ash over Kirishima, flights diverted.", lang="en"))
+    assert got.story_id == a.id and "st-b" in got.merged
+    assert eng.resolve("st-b") == a.id and eng.story_of("b") == a.id
+    assert eng.story_of("c") == other.story_id != a.id
+    off = ClusterConfig(use_embeddings=False, story_merge_threshold=1.01)
+    assert off.story_merge_threshold > 1.0 and ClusterConfig().story_merge_threshold <= 1.0
