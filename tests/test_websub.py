@@ -31,7 +31,6 @@ from urllib.parse import parse_qs
 
 import httpx
 import pytest
-import sqlalchemy as sa
 
 from akhbar.config import load_settings
 from akhbar.crawl import Crawler
@@ -41,7 +40,6 @@ from akhbar.fetching import Fetcher
 from akhbar.models import Source
 from akhbar.storage import open_storage
 from akhbar.web.app import create_app
-from tests.conftest import PG_ADMIN
 
 AKHBAR = str(Path(sys.executable).with_name("akhbar"))
 HEADLINES = [
@@ -654,23 +652,6 @@ def test_akhbar_run_subscribes_and_stores_pushes_in_process(tmp_path):
         hub.stop()
         pub.stop()
         store.close()
-
-
-@pytest.fixture
-def pg_url():
-    name = f"akhbar_ws_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        if os.environ.get("CI"):
-            raise
-        pytest.skip(f"PostgreSQL not reachable at {PG_ADMIN}: {exc}")
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as c:
-        c.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.dispose()
 
 
 def test_with_workers_pushes_are_queued_as_ingest_tasks(pg_url, tmp_path):

@@ -28,7 +28,6 @@ import sqlalchemy as sa
 from akhbar.crawl import adaptive_interval, next_poll
 from akhbar.models import Article, FeedEntry, Source
 from akhbar.storage import open_storage
-from tests.conftest import PG_ADMIN
 
 ROOT = Path(__file__).resolve().parent.parent
 AKHBAR = str(Path(sys.executable).with_name("akhbar"))
@@ -144,21 +143,6 @@ def test_entries_travel_as_json_and_come_back_equal():
 
 
 # -- real workers ---------------------------------------------------------------------
-
-@pytest.fixture
-def pg_url():
-    name = f"akhbar_w_{uuid.uuid4().hex[:10]}"
-    admin = sa.create_engine(PG_ADMIN, isolation_level="AUTOCOMMIT")
-    try:
-        with admin.connect() as c:
-            c.exec_driver_sql(f'CREATE DATABASE "{name}"')
-    except sa.exc.OperationalError as exc:
-        _unavailable("PostgreSQL", exc)
-    yield PG_ADMIN.rsplit("/", 1)[0] + f"/{name}"
-    with admin.connect() as c:
-        c.exec_driver_sql(f'DROP DATABASE "{name}" WITH (FORCE)')
-    admin.dispose()
-
 
 def _free_port() -> int:
     with socket.socket() as s:
