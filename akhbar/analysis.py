@@ -29,10 +29,14 @@ from akhbar.pipeline import build_article
 log = logging.getLogger(__name__)
 
 
+def extract_fetched(page: FetchResult):
+    """The article in a fetched page (decoded by its charset)."""
+    return extract_page(page.text(), page.url)
+
+
 def analyse_item(entry: FeedEntry, page: FetchResult | None, source: Source, now: datetime) -> Article:
     """Extract the fetched page (if any) and build the article."""
-    extracted = extract_page(page.text(), page.url) if page is not None else None
-    return build_article(entry, extracted, source, now)
+    return build_article(entry, extract_fetched(page) if page is not None else None, source, now)
 
 
 def _warm() -> None:

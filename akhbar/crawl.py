@@ -14,7 +14,6 @@ from datetime import datetime, timedelta, timezone
 from typing import Callable
 
 from akhbar.config import Settings
-from akhbar.extraction import extract_page
 from akhbar.feeds import FeedParseError, parse_feed, websub
 from akhbar.fetching import FetchError, Fetcher
 from akhbar.analysis import pool_for
@@ -256,7 +255,3 @@ class Crawler:
         finally:
             self._fetcher = None
             await fetcher.aclose()
-
-
-def _extract(res):
-    return extract_page(res.text(), res.url)

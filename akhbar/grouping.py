@@ -132,11 +132,10 @@ class StoryGrouper:
         engine = self.engine
         done = 0
         while limit is None or done < limit:
+            want = self.BATCH if limit is None else min(self.BATCH, limit - done)
             # every ungrouped article, however old: one older than the window
             # is filed (as a late arrival) rather than left without a story
-            since = EPOCH
-            want = self.BATCH if limit is None else min(self.BATCH, limit - done)
-            pending = [a for a in self.storage.ungrouped_articles(since, limit=want + len(self._failed))
+            pending = [a for a in self.storage.ungrouped_articles(EPOCH, limit=want + len(self._failed))
                        if a.id not in self._failed][:want]
             if not pending:
                 break

@@ -38,7 +38,8 @@ from datetime import datetime, timezone
 from sqlalchemy.exc import DBAPIError
 
 from akhbar.config import Settings, load_settings
-from akhbar.crawl import FEED_ACCEPT, PAGE_ACCEPT, _extract, adaptive_interval, next_poll
+from akhbar.analysis import extract_fetched
+from akhbar.crawl import FEED_ACCEPT, PAGE_ACCEPT, adaptive_interval, next_poll
 from akhbar.feeds import FeedParseError, parse_feed, websub
 from akhbar.fetching import FetchError, Fetcher
 from akhbar.models import FeedEntry, Source
@@ -199,7 +200,7 @@ async def _fetch_page(rt: _Runtime, entry: FeedEntry):
     FETCHES.labels("page").inc()
     try:
         res = await rt.fetcher.fetch(entry.url, accept=PAGE_ACCEPT)
-        return await asyncio.to_thread(_extract, res)
+        return await asyncio.to_thread(extract_fetched, res)
     except FetchError as exc:
         FETCH_FAILURES.labels("page").inc()
         log.info("page %s not fetched (%s); using the feed's text", entry.url, exc.reason)
@@ -253,7 +254,7 @@ class _Grouping:
     def __init__(self) -> None:
         self.pid: int | None = None
 
-    def ensure(self, rt: _Runtime) -> "_Grouping":
+    def ensure(self) -> "_Grouping":
         if self.pid != os.getpid():
             self.pid, self.holder, self.epoch, self.grouper = os.getpid(), uuid.uuid4().hex, None, None
         return self
@@ -266,7 +267,7 @@ def group_pending(rt: _Runtime, *, limit: int | None = None) -> dict:
     """File the ungrouped articles if this process gets the stories lock."""
     from akhbar.grouping import StoryGrouper
 
-    g = _grouping.ensure(rt)
+    g = _grouping.ensure()
     st, lease = rt.storage, rt.settings.lease_seconds
     epoch = st.acquire_lock(STORIES_LOCK, g.holder, lease)
     if epoch is None:
