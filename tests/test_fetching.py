@@ -196,3 +196,57 @@ def test_parse_retry_after_forms():
     assert parse_retry_after("120") == 120
     assert parse_retry_after("Wed, 21 Oct 2015 07:28:00 GMT", now=1445412480 - 60) == 60
     assert parse_retry_after("soon") is None and parse_retry_after(None) is None
+
+
+def test_pooled_connection_reused_while_open_and_dropped_once_server_closed_it():
+    """A kept-alive connection is reused; one the server has since closed is
+    seen as such (our cheap readability check in the guarded backend) and
+    replaced, instead of failing the next request."""
+    import socket
+
+    lsock = socket.socket()
+    lsock.bind(("127.0.0.1", 0))
+    lsock.listen(8)
+    port = lsock.getsockname()[1]
+    accepted: list[int] = []
+    close_after = {"n": 1}  # requests answered per connection before the server closes it
+
+    def serve():
+        while True:
+            try:
+                conn, _ = lsock.accept()
+            except OSError:
+                return
+            accepted.append(1)
+            with conn:
+                for _ in range(close_after["n"]):
+                    data = b""
+                    while b"\r\n\r\n" not in data:
+                        chunk = conn.recv(4096)
+                        if not chunk:
+                            break
+                        data += chunk
+                    if not data:
+                        break
+                    conn.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 2\r\nConnection: keep-alive\r\n\r\nok")
+
+    threading.Thread(target=serve, daemon=True).start()
+    url = f"http://127.0.0.1:{port}/x"
+
+    async def go(n):
+        async with Fetcher(allowed(retries=0), retry_base=0.05) as f:
+            bodies = []
+            for _ in range(n):
+                bodies.append((await f.fetch(url)).body)
+                await asyncio.sleep(0.05)  # the server's FIN arrives
+            return bodies
+
+    try:
+        assert asyncio.run(go(3)) == [b"ok"] * 3
+        assert len(accepted) == 3  # each closed connection was replaced, no request failed
+        accepted.clear()
+        close_after["n"] = 3
+        assert asyncio.run(go(3)) == [b"ok"] * 3
+        assert len(accepted) == 1  # an open one is reused
+    finally:
+        lsock.close()

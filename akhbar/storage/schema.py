@@ -96,8 +96,9 @@ stories = Table(
     Column("langs", String(32), nullable=False, default=""),  # e.g. "ar,fr"
     # a story folded into an older one keeps its row, so its URL redirects
     Column("merged_into", Integer, ForeignKey("stories.id", ondelete="SET NULL")),
-    Column("updated_at", UTCDateTime, nullable=False),
+    Column("updated_at", UTCDateTime, nullable=False),  # set by every write (the content version reads its max)
     Index(None, "last_published"),
+    Index(None, "updated_at"),
 )
 
 articles = Table(

@@ -941,14 +941,14 @@ class SQLStorage(Storage):
         return self._change_watch()["writes"]
 
     def content_version(self):
-        """(newest article id; stories: count, last update, article and source
-        totals, merges; aliases: count and checksums; sources: count, ids,
-        active ids, error counts, failing ids). Read only when the database's
-        change marker moved (SQLite: PRAGMA data_version on a connection of
-        its own; PostgreSQL: the transaction snapshot), so an idle store costs
-        one O(1) query; otherwise a scan of stories and sources and an index
-        read of aliases (no index on stories.updated_at: ~1.5 ms at 5k
-        stories)."""
+        """(newest article id; stories: newest id and last update; aliases:
+        count and checksums; sources: count, ids, active ids, error counts,
+        failing ids). Read only when the database's change marker moved
+        (SQLite: PRAGMA data_version on a connection of its own; PostgreSQL:
+        the transaction snapshot), so an idle store costs one O(1) query;
+        otherwise two index reads for articles and stories (every story
+        write sets updated_at, indexed), an index read of aliases and a scan
+        of the sources table."""
         from sqlalchemy import BigInteger, cast
 
         watch = self._change_watch()
@@ -960,8 +960,7 @@ class SQLStorage(Storage):
             failing = (src.c.error_count > 0) | src.c.last_error.is_not(None)
             queries = (
                 select(func.max(a.c.id)),
-                select(func.count(), func.max(st.c.updated_at), func.sum(st.c.article_count),
-                       func.sum(st.c.source_count), func.sum(st.c.merged_into)),
+                select(func.max(st.c.id), func.max(st.c.updated_at)),
                 select(func.count(), func.sum(t.c.canonical_id), func.sum(cast(t.c.id, BigInteger) * t.c.canonical_id))
                 .where(t.c.canonical_id.is_not(None)),
                 select(func.count(), func.sum(src.c.id), func.sum(case((src.c.status == "active", src.c.id), else_=0)),
