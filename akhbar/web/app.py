@@ -22,7 +22,6 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 from markupsafe import Markup
-from starlette.datastructures import MutableHeaders
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from akhbar import __version__
@@ -65,6 +64,9 @@ SECURITY_HEADERS = {
 }
 
 
+_SECURITY_RAW = [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in SECURITY_HEADERS.items()]
+
+
 class SecurityHeaders:
     """ASGI middleware: the security headers on every response, static and errors included."""
 
@@ -77,9 +79,10 @@ class SecurityHeaders:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                headers = MutableHeaders(scope=message)
-                for name, value in SECURITY_HEADERS.items():
-                    headers.setdefault(name, value)
+                # a new list: the page cache replays the same header list
+                raw = list(message.get("headers", ()))
+                have = {k.lower() for k, _ in raw}
+                message = {**message, "headers": raw + [h for h in _SECURITY_RAW if h[0] not in have]}
             await send(message)
 
         await self.app(scope, receive, send_with_headers)
@@ -291,6 +294,10 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         description="News from Arabic and French-language sources: articles, hashtags, sources.",
         docs_url=None,  # Swagger UI needs a CDN and inline script; /openapi.json stays
         redoc_url=None,
+        # akhbar exports Prometheus metrics, not OpenTelemetry: without this
+        # FastAPI looks the global OTel providers up on every request (~20% of
+        # answering a cached page)
+        telemetry={"tracing": False, "metrics": False, "logs": False},
     )
     app.state.settings = settings
     app.state.storage = storage if storage is not None else open_storage(settings.database_url)
