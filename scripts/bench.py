@@ -1,7 +1,7 @@
 """Performance at scale (issue #7): `make bench` / `make bench-quick`.
 
     python scripts/bench.py --quick          # a few minutes: ingest, polling, serving (20k store), growth 10k/100k
-    python scripts/bench.py                  # full: serving over 1M, growth 10k/100k/1M (tens of minutes)
+    python scripts/bench.py                  # full: serving + search over 1M, growth 10k/100k/1M (about an hour)
     python scripts/bench.py --quick --only ingest poll
 
 Builds its own data from ../shared/data (akhbar.config.shared_data_dir()):
@@ -22,6 +22,9 @@ Sections:
   serve   uvicorn (one process, as `akhbar serve`) over a built store; wrk,
           64 connections: home, hashtag page, /api/v1/articles, and a static
           route of the same app (the stack's floor) -> p50/p99/req/s
+  search  Storage.search (the site's and API's path, snippets included) over
+          the serving store: reader-typed queries with and without filters
+          -> p50/p99 ms (scripts/bench_search.py builds its own stores)
   growth  per-article save+index+tags+stories at 10k, 100k(, 1M) stored
           articles; bytes on disk per article; peak RSS while ingesting
 """
@@ -52,7 +55,7 @@ PRESETS = {
                  growth=[10_000, 100_000, 1_000_000], uniques=5000, wrk_s=20, growth_batch=600),
 }
 TARGETS = dict(ingest_rate=150.0, ingest_vs_traf=1.5, poll_rate=300.0, p50=5.0, p99=25.0, floor_share=0.5,
-               growth_flat=1.2)
+               growth_flat=1.2, search_p50=20.0, search_p99=100.0)
 
 PY = sys.executable
 ME = str(Path(__file__).resolve())
@@ -561,7 +564,7 @@ def verdict(ok: bool) -> str:
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--quick", action="store_true", help="the few-minutes size")
-    ap.add_argument("--only", nargs="*", choices=["ingest", "poll", "serve", "growth"])
+    ap.add_argument("--only", nargs="*", choices=["ingest", "poll", "serve", "search", "growth"])
     ap.add_argument("--runs", type=int)
     ap.add_argument("--ingest-n", type=int)
     ap.add_argument("--poll-feeds", type=int)
@@ -597,7 +600,7 @@ def main() -> None:
     if not shutil.which("wrk") and (not args.only or "serve" in args.only):
         raise SystemExit("wrk not found: apt-get install -y wrk")
     cmd = "python scripts/bench.py " + " ".join(sys.argv[1:])
-    sections = args.only or ["ingest", "poll", "serve", "growth"]
+    sections = args.only or ["ingest", "poll", "serve", "search", "growth"]
     out = {"command": cmd, "config": cfg, "machine": machine()}
     print(f"# akhbar performance at scale\n\ncommand: `{cmd}`\n\nmachine: {out['machine']}\n")
     print(f"started {time.strftime('%Y-%m-%d %H:%M UTC', time.gmtime())}, load average "
@@ -625,7 +628,7 @@ def main() -> None:
         out["poll"] = res
         print_poll(res, cfg, cmd)
 
-    if "serve" in sections or "growth" in sections:
+    if {"serve", "search", "growth"} & set(sections):
         from akhbar.config import shared_data_dir
         from bench_store import analysed
 
@@ -640,6 +643,13 @@ def main() -> None:
         res["store"] = store_desc(db)
         out["serve"] = res
         print_serve(res, cfg, cmd)
+
+    if "search" in sections:
+        db = ensure_store(args.dir, cfg["serve_size"], rows)
+        log(f"search: {db}, {cfg['runs']} runs of 4 x 200 queries ...")
+        res = search_bench(db, [r["title"] for r in rows], cfg["runs"])
+        out["search"] = res
+        print_search(res, cfg, cmd)
 
     if "growth" in sections:
         results = []
@@ -800,6 +810,40 @@ def print_serve(res, cfg, cmd) -> None:
               f"{n}: " + verdict(med([r['p50'] for r in rs]) <= TARGETS['p50'] and med([r['p99'] for r in rs]) <= TARGETS['p99']
                                  and med([r['rps'] for r in rs]) >= TARGETS['floor_share'] * floor)
               for n, rs in res["results"].items() if n != "static (floor)") + "\n")
+
+
+def search_bench(db: Path, titles: list[str], runs: int, queries: int = 200) -> dict:
+    """Each case's p50/p99 per run (different queries each run), in this process."""
+    from bench_search import time_cases
+
+    from akhbar.storage import open_storage
+
+    store = open_storage(f"sqlite:///{db}")
+    try:
+        per_run = [time_cases(store, titles, queries, seed=3 + r) for r in range(runs)]
+    finally:
+        store.close()
+    return {"store": store_desc(db), "queries": queries, "runs": per_run}
+
+
+def print_search(res, cfg, cmd) -> None:
+    st = res["store"]
+    print(f"## Search (`{cmd}`, section search)\n")
+    print(f"Store: {st.get('n', 0):,} articles (the serving store). Storage.search, snippets included, "
+          f"{res['queries']} reader-typed queries per case and run (titles of the stored articles, respelled and "
+          f"shortened as a reader would: scripts/eval_search.py reader_query), one at a time after a warm-up; "
+          f"median over {len(res['runs'])} runs of each run's p50 and p99.\n")
+    print("| case | p50 ms | p99 ms | mean hits |")
+    print("|---|---|---|---|")
+    ok = True
+    for name in res["runs"][0]:
+        p50 = med([r[name]["p50"] for r in res["runs"]])
+        p99 = med([r[name]["p99"] for r in res["runs"]])
+        hits = med([r[name]["hits"] for r in res["runs"]])
+        ok = ok and p50 <= TARGETS["search_p50"] and p99 <= TARGETS["search_p99"]
+        print(f"| {name} | {p50:.1f} | {p99:.1f} | {hits:.1f} |")
+    print(f"\nTarget: p50 ≤ {TARGETS['search_p50']:g} ms and p99 ≤ {TARGETS['search_p99']:g} ms, filters included — "
+          f"{'met' if ok else '**missed**'}\n")
 
 
 def print_growth(results, cfg, cmd) -> None:
