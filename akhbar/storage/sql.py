@@ -646,20 +646,27 @@ class SQLStorage(Storage):
 
     def _story_id(self, conn, key: str, when: datetime) -> int:
         st = s.stories
+        existing = self._q("story_by_key", lambda: select(st.c.id).where(st.c.key == bindparam("key")))
+        sid = conn.execute(existing, {"key": key}).scalar()
+        if sid is not None:
+            return sid
         conn.execute(
-            self.dialect_insert(st)
-            .values(key=key, first_published=when, last_published=when, updated_at=_now())
-            .on_conflict_do_nothing()
+            self._q("story_insert", lambda: self.dialect_insert(st).on_conflict_do_nothing()),
+            dict(key=key, first_published=when, last_published=when, updated_at=_now()),
         )
-        return conn.execute(select(st.c.id).where(st.c.key == key)).scalar_one()
+        return conn.execute(existing, {"key": key}).scalar_one()
 
     def _refresh_story(self, conn, story_id: int) -> None:
         a, st = s.articles, s.stories
         agg = conn.execute(
-            select(func.count(), func.count(func.distinct(a.c.source_id)), func.min(a.c.published_at),
-                   func.max(a.c.published_at)).where(a.c.story_id == story_id)
+            self._q("story_agg", lambda: select(
+                func.count(), func.count(func.distinct(a.c.source_id)), func.min(a.c.published_at),
+                func.max(a.c.published_at)).where(a.c.story_id == bindparam("sid"))),
+            {"sid": story_id},
         ).one()
-        langs = sorted(x for x in conn.scalars(select(a.c.lang).where(a.c.story_id == story_id).distinct()) if x)
+        langs = sorted(x for x in conn.scalars(
+            self._q("story_langs", lambda: select(a.c.lang).where(a.c.story_id == bindparam("sid")).distinct()),
+            {"sid": story_id}) if x)
         values = dict(article_count=agg[0], source_count=agg[1], langs=",".join(langs)[:32], updated_at=_now())
         if agg[2] is not None:
             values.update(first_published=agg[2], last_published=agg[3])
@@ -669,7 +676,10 @@ class SQLStorage(Storage):
                      merged: Iterable[str] = (), headline: str | None = None, summary: str | None = None) -> int:
         a, st = s.articles, s.stories
         with self.engine.begin() as conn:
-            when = conn.execute(select(a.c.published_at).where(a.c.id == article_id)).scalar()
+            when = conn.execute(
+                self._q("published_of", lambda: select(a.c.published_at).where(a.c.id == bindparam("aid"))),
+                {"aid": article_id},
+            ).scalar()
             if when is None:
                 raise KeyError(f"no article {article_id}")
             sid = self._story_id(conn, key, when)
@@ -681,10 +691,14 @@ class SQLStorage(Storage):
                     conn.execute(st.update().where(st.c.merged_into == old).values(merged_into=sid))
                     conn.execute(st.update().where(st.c.id == old).values(merged_into=sid, article_count=0,
                                                                          source_count=0, updated_at=_now()))
-            conn.execute(a.update().where(a.c.id == article_id).values(story_id=sid, duplicate_of=duplicate_of))
+            conn.execute(
+                self._q("article_story", lambda: a.update().where(a.c.id == bindparam("aid"))
+                        .values(story_id=bindparam("sid"), duplicate_of=bindparam("dup"))),
+                {"aid": article_id, "sid": sid, "dup": duplicate_of},
+            )
             if state is not None:
-                conn.execute(self.dialect_insert(s.article_states).values(article_id=article_id, state=state)
-                             .on_conflict_do_nothing())
+                conn.execute(self._q("state_insert", lambda: self.dialect_insert(s.article_states).on_conflict_do_nothing()),
+                             {"article_id": article_id, "state": state})
             self._refresh_story(conn, sid)
             fix = {k: v for k, v in (("headline", headline), ("summary", summary)) if v}
             if fix:
