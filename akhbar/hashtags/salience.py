@@ -38,7 +38,17 @@ GENERIC = frozenset(
         "Gouvernement Président Ministre Ministère État Pays Monde Police Armée Parlement "
         "AFP Reuters"  # wire agencies are sources, not topics
     ).split()
-) - {""}
+) - {""} | frozenset(
+    spelling_key(name)
+    # wire agencies by their full names too (every outlet cites them: a tag
+    # on half the stream says nothing about a story)
+    for name in (
+        "رويترز", "رويتر", "فرانس برس", "وكالة فرانس برس", "أ ف ب", "أسوشيتد برس", "أسوشيتدبرس",
+        "وكالة أسوشيتد برس", "الأناضول", "وكالة الأناضول", "شينخوا", "وكالة شينخوا", "د ب أ",
+        "وكالة الأنباء الألمانية", "وكالة الأنباء الفرنسية", "Associated Press", "AP", "Agence France-Presse",
+        "Anadolu", "Xinhua", "dpa", "EFE", "ANSA",
+    )
+)
 _NISBA = re.compile(r"(?:ي|ية|يه|يين|يون|يان)$")
 _CLITIC_PREFIXES = ("وب", "ول", "وك", "فب", "فل", "و", "ف", "ب", "ل", "ك")
 
@@ -112,8 +122,11 @@ def _usable(name: str, typ: str) -> bool:
 
 
 def _nisba_of_country(word: str) -> bool:
+    """الجزائري، الروسي، الأمريكي: an adjective of a country CLDR names
+    (with or without its article: الجزائر but روسيا)."""
     stem = _NISBA.sub("", word)
-    return any(cldr_canonical(stem + end) for end in ("", "ا", "ية", "ه"))
+    stems = {stem, stem[2:]} if stem.startswith("ال") and len(stem) > 3 else {stem}
+    return any(cldr_canonical(s + end) for s in stems for end in ("", "ا", "يا", "ية", "ه"))
 
 
 def _display(cluster: Cluster) -> str:
