@@ -10,7 +10,8 @@ Each is scored against the desk labels (mapped with `section_for_label`)
 and against the hand-checked labels in eval/sections_gold.jsonl (which
 never enter training), for:
   baseline    plain TF-IDF word 1-2 grams + char 3-5 grams, LinearSVC, desk labels
-  desk        our features + calibration/fallback, desk labels as they are
+  desk        our features (analysed words, title words, frequent body bigrams;
+              class weights balanced squared) + calibration/fallback, desk labels as they are
   seeded      + health seeding
   cleaned     + confident-learning cleaning (the shipped pipeline)
 ``--quick`` runs only baseline and cleaned. Also: desk-label noise measured

@@ -108,7 +108,7 @@ def classify_article(
       as "arz", or undeclared, with at least half of the words in Arabic
       script in every case): the trained model's section, with its
       calibrated probability as confidence (0-1). When that probability is
-      below the threshold fitted on development data the answer is
+      below the fallback threshold (chosen on development data) the answer is
       ``("misc", p)``: an unsure guess goes to منوعات.
     * ``prior``: a slug (or any outlet label `section_for_label` knows, e.g.
       "Sport", "اقتصاد") from the feed category or the source's configured

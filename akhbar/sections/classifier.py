@@ -214,12 +214,17 @@ def analyse_article(
 
 
 def article_features(
-    analyzer: Callable[[str], list[str]], title: str, text: str, max_words: int = 400
+    analyzer: Callable[[str], list[str]], title: str, text: str, max_words: int = 400, bigrams: bool = True
 ) -> list[str]:
     """Feature strings for one article (the training-side view): words of
-    title and body in the ``w:`` namespace, title words again under ``t:``."""
+    title and body in the ``w:`` namespace, title words again under ``t:``,
+    and (*bigrams*) pairs of consecutive body terms under ``b:`` ("b:a b";
+    only the frequent ones are kept in the vocabulary)."""
     title_toks, body_toks = analyse_article(analyzer, title, text, max_words)
-    return ["w:" + t for t in title_toks] + ["w:" + t for t in body_toks] + ["t:" + t for t in title_toks]
+    feats = ["w:" + t for t in title_toks] + ["w:" + t for t in body_toks] + ["t:" + t for t in title_toks]
+    if bigrams:
+        feats += ["b:" + a + " " + b for a, b in zip(body_toks, body_toks[1:])]
+    return feats
 
 
 # Language codes read as Arabic: ISO 639-1/2 and the ISO 639-3 Arabic
@@ -268,8 +273,15 @@ class SectionModel:
         # columns without building the "w:"/"t:" strings.
         self.word_col: dict[str, int] = {}
         self.title_col: dict[str, int] = {}
+        self.bigram_col: dict[tuple[str, str], int] = {}  # (a, b) -> column (empty for unigram-only artifacts)
         for j, f in enumerate(self.vocab):
-            (self.word_col if f.startswith("w:") else self.title_col)[f[2:]] = j
+            if f.startswith("w:"):
+                self.word_col[f[2:]] = j
+            elif f.startswith("t:"):
+                self.title_col[f[2:]] = j
+            else:  # "b:a b"
+                a, _, b = f[2:].partition(" ")
+                self.bigram_col[(a, b)] = j
         self._wt = np.ascontiguousarray(self.coef.T.astype(np.float32))  # (F, C)
         self._idf = self.idf.astype(np.float32)
         self._b = self.intercept.astype(np.float32)
@@ -309,34 +321,38 @@ class SectionModel:
         """Decision scores (n, C) for feature-string lists (training view)."""
         pairs = []
         for feats in docs:
-            pairs.append(([f[2:] for f in feats if f.startswith("t:")], [f[2:] for f in feats if f.startswith("w:")]))
-        return self.decision_tokens(pairs, words_include_title=True)
+            title = [f[2:] for f in feats if f.startswith("t:")]
+            words = [f[2:] for f in feats if f.startswith("w:")]
+            # the body is what follows the title's words in the w: namespace
+            pairs.append((title, words[len(title):], words))
+        return self._decision(pairs)
 
-    def decision_tokens(
-        self, docs: Sequence[tuple[Sequence[str], Sequence[str]]], words_include_title: bool = False
-    ) -> np.ndarray:
+    def decision_tokens(self, docs: Sequence[tuple[Sequence[str], Sequence[str]]]) -> np.ndarray:
         """Decision scores (n, C) for (title tokens, body tokens) pairs:
         TF-IDF with sublinear tf and l2 norm, then the linear layer."""
-        wcol, tcol = self.word_col, self.title_col
-        all_idx: list[int] = []
-        all_tf: list[int] = []
+        return self._decision([(title, body, None) for title, body in docs])
+
+    def _decision(self, docs) -> np.ndarray:
+        wget, tget, bget = self.word_col.get, self.title_col.get, self.bigram_col.get
+        cols_all: list[np.ndarray] = []
+        tfs_all: list[np.ndarray] = []
         bounds = [0]
-        for title, body in docs:
-            words = Counter(body) if words_include_title else Counter(chain(title, body))
-            titles = Counter(title)
-            for tok, n in words.items():
-                j = wcol.get(tok)
-                if j is not None:
-                    all_idx.append(j)
-                    all_tf.append(n)
-            for tok, n in titles.items():
-                j = tcol.get(tok)
-                if j is not None:
-                    all_idx.append(j)
-                    all_tf.append(n)
-            bounds.append(len(all_idx))
+        for title, body, words in docs:
+            # one column per occurrence (w:, t: and b: columns are disjoint),
+            # then counted by numpy: cheaper than three Counters of strings
+            cols = [j for j in map(wget, words if words is not None else chain(title, body)) if j is not None]
+            cols += [j for j in map(tget, title) if j is not None]
+            if self.bigram_col and len(body) > 1:
+                cols += [j for j in map(bget, zip(body, body[1:])) if j is not None]
+            if cols:
+                u, c = np.unique(np.asarray(cols, dtype=np.int64), return_counts=True)
+                cols_all.append(u)
+                tfs_all.append(c)
+            bounds.append(bounds[-1] + (len(cols_all[-1]) if cols else 0))
+        all_idx = np.concatenate(cols_all) if cols_all else []
+        all_tf = np.concatenate(tfs_all) if tfs_all else []
         n = len(docs)
-        if not all_idx:
+        if not len(all_idx):
             return np.tile(self._b, (n, 1))
         idx = np.asarray(all_idx, dtype=np.int64)
         if n == 1:  # fewer numpy calls for the common one-article case
