@@ -240,7 +240,11 @@ def test_the_cache_stays_bounded_by_entries_and_bytes(store):
     assert cache.bytes <= 10_000 and len(cache) == 2
     assert not cache.put(("huge",), Entry(200, [], b"x" * 20_000, None, version, clock.now)) and len(cache) == 2
     clock.now += cache.max_age + 1  # and an entry lives max_age at most
-    assert cache.get(("big", 9), version) is None and len(cache) == 1
+    assert cache.get(("big", 9), version) is None
+    # (kept a while to answer requests while it is rendered anew, never longer than 2 x max_age)
+    assert cache.get(("big", 9), version, stale_ok=True) is not None
+    clock.now += cache.max_age
+    assert cache.get(("big", 9), version, stale_ok=True) is None and len(cache) == 1
     # a new content version empties it
     assert cache.get(("big", 8), ("w",)) is None and len(cache) == 0 and cache.bytes == 0
 
@@ -284,3 +288,69 @@ def test_hits_keep_security_headers_etag_304_metrics_and_the_rate_limit(store):
             assert client.get("/api/v1/articles").status_code == 200
         # past the burst: kept or not, an /api answer is limited
         assert client.get("/api/v1/articles").status_code == 429
+
+
+def test_an_aged_page_answers_others_while_one_request_renders_it_anew(store):
+    """Past MAX_AGE (same content) one request renders the page again; the
+    requests that come meanwhile get the previous rendering instead of
+    waiting. After a content change nobody gets the old page."""
+    import asyncio
+
+    from akhbar.web.pagecache import PageCacheMiddleware
+
+    clock = Clock()
+    cache = PageCache(store, clock=clock)
+    cache.version.clock = clock
+    renders: list[int] = []
+    gate: dict[int, asyncio.Event] = {}
+
+    async def inner(scope, receive, send):  # the app behind the cache: numbered renders, the 2nd one held
+        n = len(renders) + 1
+        renders.append(n)
+        if n in gate:
+            await gate[n].wait()
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": f"render {n}".encode()})
+
+    mw = PageCacheMiddleware(inner, cache)
+
+    async def get() -> bytes:
+        scope = {"type": "http", "method": "GET", "path": "/", "root_path": "", "query_string": b"",
+                 "scheme": "http", "headers": [(b"host", b"t")]}
+        out = []
+
+        async def send(m):
+            out.append(m)
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        await mw(scope, receive, send)
+        return out[1]["body"]
+
+    async def scenario():
+        assert await get() == b"render 1"
+        assert await get() == b"render 1" and renders == [1]  # kept
+        clock.now += cache.max_age + 1
+        gate[2] = asyncio.Event()
+        leader = asyncio.create_task(get())  # renders anew, held
+        await asyncio.sleep(0.05)
+        assert renders == [1, 2]
+        assert await asyncio.wait_for(get(), 5) == b"render 1"  # not held behind the render
+        gate[2].set()
+        assert await leader == b"render 2"
+        assert await get() == b"render 2" and renders == [1, 2]
+        # a content change: the next requests wait for the new rendering
+        src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+        store.save_article(article(src, 1))
+        clock.now += CHECK_EVERY + 1
+        gate[3] = asyncio.Event()
+        leader = asyncio.create_task(get())
+        await asyncio.sleep(0.05)
+        follower = asyncio.create_task(get())
+        await asyncio.sleep(0.05)
+        assert not follower.done()  # no old page after a change: it waits
+        gate[3].set()
+        assert await leader == await follower == b"render 3"
+
+    asyncio.run(scenario())

@@ -22,14 +22,17 @@ own Storage (unless those re-checks already took CHECK_BUDGET of the last
 CHECK_EVERY, as on a large store written to all the time: then within
 CHECK_EVERY). A change committed at time t is shown by
 every request that starts after t + CHECK_EVERY (plus one version query);
-clock-dependent lists lag the clock by at most MAX_AGE.
+clock-dependent lists lag the clock by at most MAX_AGE (plus one render,
+for requests that arrive while it is renewed).
 
 Hits are answered by an ASGI middleware before routing: inside the
 security headers, CORS and the rate limit (a hit still spends a token),
 outside the API's ETag layer (an entry keeps its ETag: a hit with a
 matching If-None-Match gets 304). The route is put back in the scope so the
 request histogram keeps its route label. Concurrent misses of one key wait
-for the first one's answer instead of all rendering it.
+for the first one's answer instead of all rendering it; when the entry
+only outlived MAX_AGE (same content version), they get that entry while
+the first one renders anew.
 """
 
 from __future__ import annotations
@@ -157,14 +160,19 @@ class PageCache:
             self.bytes = 0
             self._seen = version
 
-    def get(self, key: tuple, version) -> Entry | None:
+    def get(self, key: tuple, version, *, stale_ok: bool = False) -> Entry | None:
+        """The entry of *key* rendered under *version*, if younger than
+        max_age; with *stale_ok*, also one up to twice that age (it is kept
+        past max_age for that: see PageCacheMiddleware)."""
         with self._lock:
             self._sync(version)
             entry = self._entries.get(key)
             if entry is None:
                 return None
-            if self.clock() - entry.at > self.max_age:
-                self._drop(key)
+            age = self.clock() - entry.at
+            if age > self.max_age * (2 if stale_ok else 1):
+                if age > 2 * self.max_age:
+                    self._drop(key)
                 return None
             self._entries.move_to_end(key)
             return entry
@@ -275,8 +283,15 @@ class PageCacheMiddleware:
             return await self.app(scope, receive, send)
         entry = self.cache.get(key, version)
         if entry is None and key in self._inflight:
-            await self._inflight[key].wait()  # the same page is being rendered: use it
-            entry = self.cache.get(key, version)
+            # the same page is being rendered. If only its age expired (same
+            # content version: clock-dependent lists), answer with the
+            # previous rendering meanwhile, so a slow render (home at 1M
+            # articles: ~0.25 s) does not hold every client of that page;
+            # after a content change there is no such entry, and we wait
+            entry = self.cache.get(key, version, stale_ok=True)
+            if entry is None:
+                await self._inflight[key].wait()
+                entry = self.cache.get(key, version)
         if entry is not None:
             _HIT.inc()
             return await self._answer(scope, send, entry)
