@@ -843,7 +843,7 @@ def print_search(res, cfg, cmd) -> None:
         ok = ok and p50 <= TARGETS["search_p50"] and p99 <= TARGETS["search_p99"]
         print(f"| {name} | {p50:.1f} | {p99:.1f} | {hits:.1f} |")
     print(f"\nTarget: p50 ≤ {TARGETS['search_p50']:g} ms and p99 ≤ {TARGETS['search_p99']:g} ms, filters included — "
-          f"{'met' if ok else '**missed**'}\n")
+          f"{verdict(ok)}\n")
 
 
 def print_growth(results, cfg, cmd) -> None:

@@ -97,7 +97,6 @@ ANT_DIRS = {"AL": "Alarabia", "BB": "BBC", "CN": "CNN", "SK": "SkyNews"}
 _FIELD_RE = re.compile(r"<(DOCNO|URL|SRC|CAT|TITLE|TIME|ABSTRACT|TEXT)>(.*?)</\1>", re.S)
 UNDATED = datetime(2021, 1, 1, tzinfo=timezone.utc)
 TAG_CACHE = ROOT / ".bench" / "story_hashtags.jsonl"
-FIT_FEATURES = FEATURES
 # the hashtags ingest would give each article (None, the default: feed none)
 TAGS: HashtagCache | None = None
 
@@ -766,7 +765,7 @@ def main(argv=None) -> int:
         print("fitting on the dev parts")
         config = fit(splits, config, embedder, [float(x) for x in args.fit_thresholds.split(",")],
                      [float(x) for x in args.fit_merges.split(",")], hard=args.fit_hard,
-                     features=tuple(args.fit_features.split(",")) if args.fit_features else FIT_FEATURES)
+                     features=tuple(args.fit_features.split(",")) if args.fit_features else FEATURES)
         print("  config:", json.dumps({k: (round(v, 4) if isinstance(v, float) else v) for k, v in config.to_dict().items()}))
 
     parts_run = [x for x in args.parts.split(",") if x in ("dev", "test")]

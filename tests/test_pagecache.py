@@ -302,12 +302,14 @@ def test_an_aged_page_answers_others_while_one_request_renders_it_anew(store):
     cache = PageCache(store, clock=clock)
     cache.version.clock = clock
     renders: list[int] = []
-    gate: dict[int, asyncio.Event] = {}
+    gate: dict[int, asyncio.Event] = {}  # render n waits for gate[n] ...
+    started: dict[int, asyncio.Event] = {}  # ... once it has set started[n]
 
-    async def inner(scope, receive, send):  # the app behind the cache: numbered renders, the 2nd one held
+    async def inner(scope, receive, send):  # the app behind the cache: numbered renders, some held
         n = len(renders) + 1
         renders.append(n)
         if n in gate:
+            started[n].set()
             await gate[n].wait()
         await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
         await send({"type": "http.response.body", "body": f"render {n}".encode()})
@@ -332,10 +334,9 @@ def test_an_aged_page_answers_others_while_one_request_renders_it_anew(store):
         assert await get() == b"render 1"
         assert await get() == b"render 1" and renders == [1]  # kept
         clock.now += cache.max_age + 1
-        gate[2] = asyncio.Event()
+        gate[2], started[2] = asyncio.Event(), asyncio.Event()
         leader = asyncio.create_task(get())  # renders anew, held
-        await asyncio.sleep(0.05)
-        assert renders == [1, 2]
+        await asyncio.wait_for(started[2].wait(), 5)
         assert await asyncio.wait_for(get(), 5) == b"render 1"  # not held behind the render
         gate[2].set()
         assert await leader == b"render 2"
@@ -344,13 +345,14 @@ def test_an_aged_page_answers_others_while_one_request_renders_it_anew(store):
         src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
         store.save_article(article(src, 1))
         clock.now += CHECK_EVERY + 1
-        gate[3] = asyncio.Event()
+        gate[3], started[3] = asyncio.Event(), asyncio.Event()
         leader = asyncio.create_task(get())
-        await asyncio.sleep(0.05)
-        follower = asyncio.create_task(get())
-        await asyncio.sleep(0.05)
-        assert not follower.done()  # no old page after a change: it waits
+        await asyncio.wait_for(started[3].wait(), 5)
+        follower = asyncio.create_task(get())  # no old page after a change: it waits for render 3
+        for _ in range(20):  # give it every chance to answer early
+            await asyncio.sleep(0)
+        assert not follower.done()
         gate[3].set()
-        assert await leader == await follower == b"render 3"
+        assert await leader == await follower == b"render 3" and renders == [1, 2, 3]
 
     asyncio.run(scenario())

@@ -28,7 +28,6 @@ import re
 import threading
 import unicodedata
 import warnings
-from collections import Counter
 from dataclasses import dataclass, field
 from itertools import chain
 from pathlib import Path
@@ -334,7 +333,7 @@ class SectionModel:
 
     def _decision(self, docs) -> np.ndarray:
         wget, tget, bget = self.word_col.get, self.title_col.get, self.bigram_col.get
-        cols_all: list[np.ndarray] = []
+        cols_all: list[np.ndarray] = []  # per article: its distinct columns, and their counts
         tfs_all: list[np.ndarray] = []
         bounds = [0]
         for title, body, words in docs:
@@ -344,22 +343,18 @@ class SectionModel:
             cols += [j for j in map(tget, title) if j is not None]
             if self.bigram_col and len(body) > 1:
                 cols += [j for j in map(bget, zip(body, body[1:])) if j is not None]
-            if cols:
-                u, c = np.unique(np.asarray(cols, dtype=np.int64), return_counts=True)
-                cols_all.append(u)
-                tfs_all.append(c)
-            bounds.append(bounds[-1] + (len(cols_all[-1]) if cols else 0))
-        all_idx = np.concatenate(cols_all) if cols_all else []
-        all_tf = np.concatenate(tfs_all) if tfs_all else []
+            u, c = np.unique(np.asarray(cols, dtype=np.int64), return_counts=True)
+            cols_all.append(u)
+            tfs_all.append(c)
+            bounds.append(bounds[-1] + len(u))
         n = len(docs)
-        if not len(all_idx):
+        if bounds[-1] == 0:
             return np.tile(self._b, (n, 1))
-        idx = np.asarray(all_idx, dtype=np.int64)
+        idx = np.concatenate(cols_all)
+        val = (1.0 + np.log(np.concatenate(tfs_all).astype(np.float32))) * self._idf[idx]
         if n == 1:  # fewer numpy calls for the common one-article case
-            val = (1.0 + np.log(np.asarray(all_tf, dtype=np.float32))) * self._idf[idx]
             return (self._b + (val @ self._wt[idx]) / np.sqrt(val @ val))[None, :]
         out = np.tile(self._b, (n, 1))
-        val = (1.0 + np.log(np.asarray(all_tf, dtype=np.float32))) * self._idf[idx]
         b = np.asarray(bounds)
         lengths = np.diff(b)
         nonempty = lengths > 0

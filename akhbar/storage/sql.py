@@ -314,11 +314,12 @@ class SQLStorage(Storage):
             return None
         t, at = s.tags, s.article_tags
         cols = (t.c.id, t.c.translit, t.c.translit_alt, t.c.kind, t.c.surname)
-        keyset = bindparam("keys", expanding=True)
         by_translit = self._q("tag_by_translit", lambda: (
             select(*cols)
             .where(t.c.canonical_id.is_(None), t.c.id != bindparam("id"), t.c.script.in_(["ar", "latn"]),
-                   t.c.script != bindparam("script"), t.c.translit.in_(keyset) | t.c.translit_alt.in_(keyset))
+                   t.c.script != bindparam("script"),
+                   t.c.translit.in_(bindparam("keys", expanding=True))
+                   | t.c.translit_alt.in_(bindparam("keys", expanding=True)))
             .order_by(t.c.id)
             .limit(5)))
         params = {"id": row.id, "script": row.script, "keys": sorted(keys)}

@@ -120,15 +120,12 @@ def run_jsonl(
             cards.write(json.dumps(c, ensure_ascii=False) + "\n")
 
     clusterer.on_evict = emit_card
-    tag_cache = None
     if hashtags:
-        from akhbar.stories.tags import HashtagCache
+        from akhbar.stories.tags import HashtagCache, fill_hashtags
 
         tag_cache = HashtagCache()
     for batch in _batches(in_stream, errors, stats):
-        if tag_cache is not None:
-            from akhbar.stories.tags import fill_hashtags
-
+        if hashtags:
             fill_hashtags(batch, tag_cache)
         for doc, a in zip(batch, clusterer.add_many(batch)):
             order.append((doc.id, a.story_id))

@@ -1,12 +1,12 @@
-"""The hashtags the live pipeline gives an article, for clustering without a store.
+"""The hashtags ingest gives an article, for story-clustering experiments.
 
-The live system groups stored articles, and a stored article carries the
-hashtags ingest computed (``akhbar.pipeline.build_article``: NER, salience
-and canonical country names, ``akhbar.hashtags.salience.article_hashtags``,
-the best ``MAX_TAGS``). The story engine uses them (entity overlap feature,
-candidate index). ``akhbar stories`` and ``scripts/eval_stories.py`` read
-articles that have none, so they compute the same ones here, to cluster
-exactly as the live system does.
+A stored article carries the hashtags ingest computed
+(``akhbar.pipeline.build_article``: NER, salience and canonical country
+names, ``akhbar.hashtags.salience.article_hashtags``, the best
+``MAX_TAGS``). The live grouper does not pass them to the story engine (its
+weights were fitted without them: akhbar.grouping); ``eval_stories.py
+--hashtags`` and ``akhbar.stories.cli --hashtags`` compute them here, to
+measure and fit a clustering that would use them.
 
 It costs about 15 ms per Arabic article (the CRF tagger) and 1-2 ms per
 English one; ``HashtagCache`` keeps the results in a JSON-lines file keyed
@@ -20,7 +20,6 @@ from __future__ import annotations
 import hashlib
 import json
 import os
-import threading
 from pathlib import Path
 from typing import Iterable
 
@@ -32,7 +31,6 @@ _PKG = Path(__file__).resolve().parent.parent
 # what the hashtags depend on: NER (code + models), salience, canonical names, normalisation
 _ANALYSIS_DIRS = ("entities", "hashtags", "text")
 _fingerprint: str | None = None
-_lock = threading.Lock()
 
 
 def analysis_fingerprint() -> str:
@@ -91,10 +89,8 @@ class HashtagCache:
             self.hits += 1
             return list(got)
         self.misses += 1
-        got = article_tags(title, text, lang, source_name, labels)
-        with _lock:
-            self._mem[k] = got
-            self._new.append((k, got))
+        got = self._mem[k] = article_tags(title, text, lang, source_name, labels)
+        self._new.append((k, got))
         return list(got)
 
     def save(self) -> None:

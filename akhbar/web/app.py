@@ -79,7 +79,7 @@ class SecurityHeaders:
 
         async def send_with_headers(message):
             if message["type"] == "http.response.start":
-                # a new list: the page cache replays the same header list
+                # a new message: an app may hand over a tuple, or a list it keeps
                 raw = list(message.get("headers", ()))
                 have = {k.lower() for k, _ in raw}
                 message = {**message, "headers": raw + [h for h in _SECURITY_RAW if h[0] not in have]}
