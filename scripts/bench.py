@@ -417,6 +417,41 @@ def run_growth(db: Path, batch: int, uniques: int, runs: int) -> dict:
     return dict(stored=n0, batch=batch, restore_s=restore_s, runs=out, peak_rss_mb=rss_mb())
 
 
+def run_writer(db: Path, every: float, uniques: int) -> dict:
+    """Store a new article every *every* seconds (child), as a crawler taking
+    new articles does, until SIGTERM; then remove them (and their source)."""
+    from datetime import timedelta
+
+    from akhbar.config import shared_data_dir
+    from akhbar.models import Source
+    from akhbar.pipeline import url_key
+    from akhbar.storage import open_storage
+    from bench_store import analysed, to_article
+
+    rows = analysed(shared_data_dir(), uniques, ROOT / ".bench")
+    store = open_storage(f"sqlite:///{db}")
+    src = store.add_source(Source(url="http://writer.bench.invalid/rss", name="bench writer"))
+    newest = store.newest_published()
+    stop = []
+    signal.signal(signal.SIGTERM, lambda *_: stop.append(1))
+    n, save_ms = 0, []
+    try:
+        while not stop:
+            n += 1
+            r = rows[(n * 53) % len(rows)]
+            url = f"http://writer.bench.invalid/{r['docno']}?w={n}"
+            when = newest + timedelta(seconds=n)  # the newest article: it heads the home page
+            t = time.perf_counter()
+            store.save_article(to_article(r, url=url, url_key=url_key(url), source_id=src.id, published=when,
+                                          fetched=when, guid=url))
+            save_ms.append((time.perf_counter() - t) * 1000)
+            time.sleep(max(0.0, every - (time.perf_counter() - t)))
+    finally:
+        store.remove_source(src.id)
+        store.close()
+    return dict(saved=n, save_ms=statistics.median(save_ms) if save_ms else None)
+
+
 # -- serving ------------------------------------------------------------------
 _UNITS = {"us": 1e-3, "ms": 1.0, "s": 1e3, "m": 60e3}
 
@@ -442,7 +477,7 @@ def wrk(url: str, seconds: int, connections: int = 64, threads: int = 2) -> dict
     return res
 
 
-def serve_bench(db: Path, seconds: int, runs: int) -> dict:
+def serve_bench(db: Path, seconds: int, runs: int, quick: bool = False) -> dict:
     import urllib.request
     from urllib.parse import quote
 
@@ -508,6 +543,27 @@ def serve_bench(db: Path, seconds: int, runs: int) -> dict:
                 log(f"  wrk {name}: {res['rps']:.0f} req/s p50 {res['p50']:.1f} ms p99 {res['p99']:.1f} ms "
                     f"errors {res['errors']}")
                 results[name].append(res)
+        # the same while the store takes an article a second (another process,
+        # as the crawler does): each one moves the content version, so every
+        # kept page is rendered anew after it
+        writing = {k: [] for k in targets if k != "static (floor)"}
+        writer = subprocess.Popen([PY, ME, "--child", "writer", "--db", str(db), "--dir", str(db.parent)] +
+                                  (["--quick"] if quick else []),
+                                  stdout=subprocess.PIPE, text=True)
+        try:
+            time.sleep(3)
+            for r in range(runs):
+                for name in writing:
+                    settle()
+                    res = wrk(base + targets[name], seconds)
+                    log(f"  wrk {name}, writing: {res['rps']:.0f} req/s p50 {res['p50']:.1f} ms "
+                        f"p99 {res['p99']:.1f} ms errors {res['errors']}")
+                    writing[name].append(res)
+        finally:
+            writer.terminate()
+            out, _ = writer.communicate(timeout=120)
+        writer_res = json.loads(out.strip().splitlines()[-1]) if out.strip() else {}
+        log(f"  writer: {writer_res}")
     finally:
         proc.send_signal(signal.SIGINT)
         try:
@@ -515,7 +571,7 @@ def serve_bench(db: Path, seconds: int, runs: int) -> dict:
         except subprocess.TimeoutExpired:
             proc.kill()
     return dict(tag=tag.name, tag_articles=tag.count, targets=targets, single_ms=single, single_miss_ms=single_miss, results=results,
-                calls_ms=storage_calls(db))
+                writing=writing, writer=writer_res, calls_ms=storage_calls(db))
 
 
 def storage_calls(db: Path) -> dict:
@@ -574,7 +630,7 @@ def main() -> None:
     ap.add_argument("--dir", type=Path, default=ROOT / ".bench")
     ap.add_argument("--json", type=Path, help="also write every figure here")
     # internal: one section in a child process
-    ap.add_argument("--child", choices=["ingest", "poll", "growth"], help=argparse.SUPPRESS)
+    ap.add_argument("--child", choices=["ingest", "poll", "growth", "writer"], help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
     ap.add_argument("--procs", type=int, help=argparse.SUPPRESS)
     ap.add_argument("--db", type=Path, help=argparse.SUPPRESS)
@@ -592,6 +648,9 @@ def main() -> None:
         return
     if args.child == "poll":
         print(json.dumps(run_poll(cfg["poll_feeds"], cfg["runs"], args.dir)))
+        return
+    if args.child == "writer":
+        print(json.dumps(run_writer(args.db, 1.0, cfg["uniques"])))
         return
     if args.child == "growth":
         print(json.dumps(run_growth(args.db, cfg["growth_batch"], cfg["uniques"], cfg["runs"])))
@@ -639,7 +698,7 @@ def main() -> None:
     if "serve" in sections:
         db = ensure_store(args.dir, cfg["serve_size"], rows)
         log(f"serve: {db} ...")
-        res = serve_bench(db, cfg["wrk_s"], cfg["runs"])
+        res = serve_bench(db, cfg["wrk_s"], cfg["runs"], quick=args.quick)
         res["store"] = store_desc(db)
         out["serve"] = res
         print_serve(res, cfg, cmd)
@@ -800,6 +859,17 @@ def print_serve(res, cfg, cmd) -> None:
           f"≥ {64 / TARGETS['p50'] * 1000:,.0f} req/s; \"alone\" is the median latency of one client with nothing else "
           f"running (20 requests): the page cache (`akhbar/web/pagecache.py`) answers it; \"uncached\" adds a query string "
           f"never seen, so the page is rendered afresh (storage calls + template), as after every content change.\n")
+    if res.get("writing"):
+        w = res.get("writer") or {}
+        print(f"While another process stores a new article every second (the newest: it heads the home page; "
+              f"{w.get('saved', '?')} stored, save {w.get('save_ms') or float('nan'):.1f} ms median, removed afterwards), "
+              f"so each page is rendered anew after every article:\n")
+        print("| target | req/s | p50 ms | p99 ms | share of floor req/s | errors |")
+        print("|---|---|---|---|---|---|")
+        for name, rs in res["writing"].items():
+            rps, p50, p99 = med([r["rps"] for r in rs]), med([r["p50"] for r in rs]), med([r["p99"] for r in rs])
+            print(f"| {name} | {rps:.0f} | {p50:.1f} | {p99:.1f} | {rps / floor:.0%} | {sum(r['errors'] for r in rs)} |")
+        print()
     print("Storage calls behind the pages, ms (median of 7, one at a time, same store):\n")
     print("| call | ms |")
     print("|---|---|")

@@ -290,10 +290,11 @@ def test_hits_keep_security_headers_etag_304_metrics_and_the_rate_limit(store):
         assert client.get("/api/v1/articles").status_code == 429
 
 
-def test_an_aged_page_answers_others_while_one_request_renders_it_anew(store):
-    """Past MAX_AGE (same content) one request renders the page again; the
-    requests that come meanwhile get the previous rendering instead of
-    waiting. After a content change nobody gets the old page."""
+def test_an_aged_or_outdated_page_answers_others_while_one_request_renders_it_anew(store):
+    """Past MAX_AGE, or after a content change, one request renders the page
+    again; the requests that come meanwhile get the previous rendering
+    instead of waiting, and once it is rendered nobody gets the old page.
+    A page with no previous rendering makes them wait."""
     import asyncio
 
     from akhbar.web.pagecache import PageCacheMiddleware
@@ -316,8 +317,8 @@ def test_an_aged_page_answers_others_while_one_request_renders_it_anew(store):
 
     mw = PageCacheMiddleware(inner, cache)
 
-    async def get() -> bytes:
-        scope = {"type": "http", "method": "GET", "path": "/", "root_path": "", "query_string": b"",
+    async def get(path: str = "/") -> bytes:
+        scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "query_string": b"",
                  "scheme": "http", "headers": [(b"host", b"t")]}
         out = []
 
@@ -341,18 +342,102 @@ def test_an_aged_page_answers_others_while_one_request_renders_it_anew(store):
         gate[2].set()
         assert await leader == b"render 2"
         assert await get() == b"render 2" and renders == [1, 2]
-        # a content change: the next requests wait for the new rendering
+        # a content change: the first request renders anew, the others get
+        # the page of the version before meanwhile, and the new one after it
         src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
         store.save_article(article(src, 1))
         clock.now += CHECK_EVERY + 1
         gate[3], started[3] = asyncio.Event(), asyncio.Event()
         leader = asyncio.create_task(get())
         await asyncio.wait_for(started[3].wait(), 5)
-        follower = asyncio.create_task(get())  # no old page after a change: it waits for render 3
+        assert await asyncio.wait_for(get(), 5) == b"render 2"
+        gate[3].set()
+        assert await leader == b"render 3"
+        assert await get() == b"render 3" and renders == [1, 2, 3]
+        # a page never rendered before: nothing to give meanwhile, they wait
+        gate[4], started[4] = asyncio.Event(), asyncio.Event()
+        leader = asyncio.create_task(get("/about"))
+        await asyncio.wait_for(started[4].wait(), 5)
+        follower = asyncio.create_task(get("/about"))
         for _ in range(20):  # give it every chance to answer early
             await asyncio.sleep(0)
         assert not follower.done()
-        gate[3].set()
-        assert await leader == await follower == b"render 3" and renders == [1, 2, 3]
+        gate[4].set()
+        assert await leader == await follower == b"render 4" and renders == [1, 2, 3, 4]
+        # two changes later the page of two versions ago is not given out:
+        # the requests wait for the new rendering
+        store.save_article(article(src, 2))
+        clock.now += CHECK_EVERY + 1
+        assert await get("/about") == b"render 5"  # (moves the cache to this version)
+        store.save_article(article(src, 3))
+        clock.now += CHECK_EVERY + 1
+        gate[6], started[6] = asyncio.Event(), asyncio.Event()
+        leader = asyncio.create_task(get())  # "/" was last rendered two versions ago (render 3)
+        await asyncio.wait_for(started[6].wait(), 5)
+        follower = asyncio.create_task(get())
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not follower.done()
+        gate[6].set()
+        assert await leader == await follower == b"render 6"
+
+    asyncio.run(scenario())
+
+
+def test_a_request_that_read_the_version_before_a_change_does_not_move_the_cache_back(store):
+    """Two requests race a change: one read the old version, one the new.
+    The late one gets the old version's page and neither empties the other's
+    entries; a render finished under the old version is not kept."""
+    clock = Clock()
+    cache = PageCache(store, clock=clock)
+    old, new = ("v1",), ("v2",)
+    cache.put(("home",), Entry(200, [], b"old", None, old, clock.now))
+    assert cache.get(("home",), new) is None  # the cache moves to v2
+    assert cache.put(("home",), Entry(200, [], b"new", None, new, clock.now))
+    assert cache.get(("home",), old).body == b"old"  # the late request: its own version's page
+    assert cache.get(("home",), new).body == b"new"  # still there
+    assert not cache.put(("tag",), Entry(200, [], b"late", None, old, clock.now))
+    assert cache.get(("tag",), new) is None and len(cache) == 1
+
+
+def test_requests_go_on_with_the_version_they_have_while_one_reads_it_anew(store):
+    """When the version check falls due, one request reads it; the others
+    answer with the value held so far instead of each waiting on a thread
+    behind that read (a burst of waits on every check, under load)."""
+    import asyncio
+    import threading
+
+    from akhbar.web.pagecache import ContentVersion
+
+    release, reading = threading.Event(), threading.Event()
+
+    class Held:  # the real storage; its version read is held open on demand
+        hold = False
+
+        def __getattr__(self, name):
+            return getattr(store, name)
+
+        def content_version(self):
+            if self.hold:
+                reading.set()
+                release.wait(10)
+            return store.content_version()
+
+    clock = Clock()
+    held = Held()
+    cv = ContentVersion(held, clock=clock)
+
+    async def scenario():
+        first = await cv.current()
+        src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+        store.save_article(article(src, 1))
+        clock.now += CHECK_EVERY + 1
+        held.hold = True
+        reader = asyncio.create_task(cv.current())
+        while not reading.is_set():
+            await asyncio.sleep(0.01)
+        assert await asyncio.wait_for(cv.current(), 5) == first  # not held behind the read
+        release.set()
+        assert await reader != first and await cv.current() != first
 
     asyncio.run(scenario())
