@@ -121,6 +121,15 @@ def test_french_and_english_articles_get_names_and_countries():
     en = article_hashtags("Algeria in talks with US over arms", "Algeria's ambassador Sabri Boukadoum told "
                           "DefenseScoop that President Trump welcomed the talks. Boukadoum said more.", "en")
     assert "الجزائر" in en.tags and "SabriBoukadoum" in en.tags and "PresidentTrump" not in en.tags
+    # a possessive is not part of the name: one hashtag for Donald Trump, whichever way he is written
+    en = article_hashtags("Donald Trump's tariffs", "Donald Trump's tariffs hit Canada. Critics of Donald "
+                          "Trump’s plan and of the Democrats' answer spoke out.", "en")
+    names = {e.text for e in en.entities}
+    assert "DonaldTrump" in en.tags and not any(t.startswith("DonaldTrumps") for t in en.tags)
+    # nor is a capitalized word that only opens the sentence ("Critics of ...")
+    assert "Critics of Donald Trump" not in names and "Democrats" in names
+    assert "Bank of England" in {e.text for e in article_hashtags(
+        "Rates", "Bank of England raised rates. The Bank of England said so.", "en").entities}
 
 
 def test_an_outlet_is_not_a_topic_of_its_own_article():

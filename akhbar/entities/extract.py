@@ -113,12 +113,31 @@ _EN_ORG_WORDS = {"Ministry", "Agency", "News", "Times", "Post", "Party", "Counci
                  "Movement", "Front", "Corporation", "Inc", "Ltd", "Association", "Committee", "Court"}
 
 
+_EN_PARTICLES = {"of", "the", "al", "bin", "ibn", "de", "du", "el", "for", "and"}
+
+
+def _sentence_start(text: str, i: int) -> bool:
+    before = text[:i].rstrip()
+    return not before or before[-1] in ".!?:;\"“”«»\n"
+
+
+# "Donald Trump's" is Donald Trump: a possessive ending is not part of a name
+_EN_POSSESSIVE = re.compile(r"(?<=\w)[’'](?:s)?$")
+
+
 def english_entities(text: str) -> list[Entity]:
     from akhbar.hashtags.canon import cldr_code
 
     out = []
     for m in _EN_NAME.finditer(text):
         words = m.group(1).split()
+        if words:
+            words[-1] = _EN_POSSESSIVE.sub("", words[-1])
+        if (len(words) > 2 and words[1] in _EN_PARTICLES and words[0] not in _EN_ORG_WORDS
+                and _sentence_start(text, m.start(1))):
+            # "Critics of Donald Trump" opening a sentence: capitalized only
+            # because it opens it; the name is what follows the particle
+            words = words[2:]
         # a sentence's first word is capitalized anyway: drop stop-ish ones
         while words and (words[0] in _EN_STOP or words[0] in _EN_TITLES):
             words = words[1:]
