@@ -13,10 +13,19 @@ never enter training), for:
   desk        our features (analysed words, title words, frequent body bigrams;
               class weights balanced squared) + calibration/fallback, desk labels as they are
   seeded      + health seeding
+  checked     cleaned + hand-checked training labels
+              (eval/sections_train_checked.jsonl) over the desk/seed labels,
+              never cleaned, weighted (tried, not shipped: see the model
+              README). A checked article trains only when it is on the
+              training side of the split: in leave-one-outlet-out the held-out
+              outlet's checked articles are held out with it; held-out checked
+              articles are scored against their labels ("checked_heldout").
   cleaned     + confident-learning cleaning (the shipped pipeline)
-``--quick`` runs only baseline and cleaned. Also: desk-label noise measured
-on the gold sample, confusion matrices, and articles/s of the shipped
-artifact on one core. Results go to akhbar/sections/model/metrics.json.
+``--quick`` runs only baseline and cleaned; ``--methods cleaned,checked``
+compares with and without the checked labels. ``--no-test`` leaves the gold
+test split unscored (its articles still never train), for choices on dev.
+Also: desk-label noise measured on the gold sample, confusion matrices, and
+articles/s of the shipped artifact on one core. Results go to akhbar/sections/model/metrics.json.
 """
 
 from __future__ import annotations
@@ -166,12 +175,20 @@ def baseline_fit_predict(docs, train_idx, test_idx):
     return {i: (str(p), None) for i, p in zip(test_idx, pred)}
 
 
-def ours_fit_predict(docs, feats, labels, train_idx, test_idx, clean, log):
+CHECKED: dict[str, str] = {}  # docno -> hand-checked training label (set by main)
+CHECKED_WEIGHT = ts.CHECKED_WEIGHT
+NO_TEST = False  # --no-test: gold test articles stay out of training but are not scored
+
+
+def ours_fit_predict(docs, feats, labels, train_idx, test_idx, clean, log, use_checked=False):
     lab = [None] * len(docs)
     for i in train_idx:
         lab[i] = labels[i]
+    # only checked articles on the training side of the split count as checked
+    checked = {docs[i].docno for i in train_idx if docs[i].docno in CHECKED} if use_checked else set()
     model, report = ts.train_model(docs, feats, lab, clean=clean, log=log,
-                                   meta={"analyzer": ANALYZER, "max_words": 400})
+                                   meta={"analyzer": ANALYZER, "max_words": 400},
+                                   checked=checked, checked_weight=CHECKED_WEIGHT)
     clf = SectionClassifier(model)
     test_docs = [docs[i] for i in test_idx]
     preds = clf.predict_many([(d.title, d.text, "ar", None) for d in test_docs])
@@ -192,7 +209,8 @@ def evaluate_split(name, docs, feats, labels_by_method, gold, train_idx, test_id
 
     def gold_ids(split, corpus):
         return [i for i in test_idx if docs[i].docno in gold and docs[i].corpus == corpus
-                and (split is None or gold[docs[i].docno]["split"] == split)]
+                and (split is None or gold[docs[i].docno]["split"] == split)
+                and not (NO_TEST and gold[docs[i].docno]["split"] == "test")]
 
     gold_sets = (("gold_test", gold_ids("test", "ant-multisource")), ("gold_dev", gold_ids("dev", "ant-multisource")),
                  ("gold", gold_ids(None, "ant-multisource")), ("gold_jawharafm", gold_ids(None, "ant-v1.1")))
@@ -204,7 +222,8 @@ def evaluate_split(name, docs, feats, labels_by_method, gold, train_idx, test_id
             report = {}
         else:
             pred, report = ours_fit_predict(docs, feats, labels_by_method[m], train_idx, test_idx,
-                                            clean=(m == "cleaned"), log=lambda s: log("    " + s))
+                                            clean=(m in ("cleaned", "checked")), log=lambda s: log("    " + s),
+                                            use_checked=(m == "checked"))
         r = {"seconds": round(time.time() - t, 1)}
         truth = [section_for_label(docs[i].desk) for i in desk_idx]
         r["desk"] = scores(truth, [pred[i][0] for i in desk_idx])
@@ -227,6 +246,13 @@ def evaluate_split(name, docs, feats, labels_by_method, gold, train_idx, test_id
                     pe = [pred[i][1][key] for i in ids]
                     r[tag + extra] = scores(g, pe, weights=w)
                     r[tag + extra]["_pairs"] = list(zip([docs[i].docno for i in ids], g, pe))
+        held = [i for i in test_idx if docs[i].docno in CHECKED]
+        if held:
+            g = [CHECKED[docs[i].docno] for i in held]
+            p = [pred[i][0] for i in held]
+            r["checked_heldout"] = scores(g, p)
+            r["checked_heldout"]["per_class"] = per_class(g, p)
+            r["checked_heldout"]["_pairs"] = list(zip([docs[i].docno for i in held], g, p))
         if m != "baseline":
             r["desk_argmax"] = scores(truth, [pred[i][1]["argmax"] for i in desk_idx])
             r["misc_fallback_share"] = round(float(np.mean([pred[i][0] == "misc" for i in desk_idx])), 4)
@@ -235,7 +261,7 @@ def evaluate_split(name, docs, feats, labels_by_method, gold, train_idx, test_id
         res[m] = r
         log(f"[{name}] {m}: desk acc {r['desk']['accuracy']:.4f} F1 {r['desk']['macro_f1']:.4f}"
             + "".join(f" | {tag} acc {r[tag]['accuracy']:.4f} F1 {r[tag]['macro_f1']:.4f} (n={r[tag]['n']})"
-                      for tag, _ in gold_sets if tag in r)
+                      for tag in [t for t, _ in gold_sets] + ["checked_heldout"] if tag in r)
             + f"  [{r['seconds']}s]")
     return res
 
@@ -320,7 +346,7 @@ def throughput(docs, n=3000, seed=0) -> dict:
 
 
 def main(argv=None) -> int:
-    global ANALYZER
+    global ANALYZER, CHECKED_WEIGHT, NO_TEST
     ap = argparse.ArgumentParser(description="Evaluate the section classifier")
     ap.add_argument("--data")
     ap.add_argument("--quick", action="store_true", help="only baseline and the shipped pipeline")
@@ -328,7 +354,11 @@ def main(argv=None) -> int:
     ap.add_argument("--in-source-from", metavar="METRICS_JSON",
                     help="take the in-source results from an earlier run's metrics file (same code, gold and "
                          "seeds give the same figures) and run only leave-one-outlet-out")
-    ap.add_argument("--methods", help="comma-separated subset of baseline,desk,seeded,cleaned")
+    ap.add_argument("--methods", help="comma-separated subset of baseline,desk,seeded,cleaned,checked")
+    ap.add_argument("--checked", default=str(ts.CHECKED), help="hand-checked training labels (jsonl)")
+    ap.add_argument("--checked-weight", type=float, default=ts.CHECKED_WEIGHT)
+    ap.add_argument("--no-test", action="store_true",
+                    help="do not print or save the gold test split's figures (for choices made on dev)")
     ap.add_argument("--out", default=str(METRICS))
     ap.add_argument("--analyzer", default=None, help="default: the shipped artifact's analyser")
     args = ap.parse_args(argv)
@@ -349,17 +379,30 @@ def main(argv=None) -> int:
         ANALYZER = SectionClassifier.load().model.meta.get("analyzer", "light-v1")
     log(f"analyzer: {ANALYZER}")
 
+    CHECKED.update(ts.load_checked(Path(args.checked) if args.checked else None))
+    CHECKED_WEIGHT = args.checked_weight
+    NO_TEST = args.no_test
+    gold_keys = {g for d, g in zip(docs, ts.group_keys(docs)) if d.docno in gold}
+    leak = [d.docno for d, g in zip(docs, ts.group_keys(docs)) if d.docno in CHECKED and g in gold_keys]
+    if leak:
+        raise SystemExit(f"checked training articles with the same text as a gold article: {leak}")
+    log(f"checked training labels: {len(CHECKED)} articles {dict(Counter(CHECKED.values()))}, weight {CHECKED_WEIGHT}")
     light = ts.get_analyzer("light-v1")
     seeded, _ = ts.initial_labels(docs, light, log=lambda s: None)
+    with_checked, _ = ts.initial_labels(docs, light, log=lambda s: None, checked=CHECKED)
     desk_only = [ts.desk_slug(d) if s is not None else None for d, s in zip(docs, seeded)]
-    labels_by_method = {"desk": desk_only, "seeded": seeded, "cleaned": seeded}
-    methods = ["baseline", "cleaned"] if args.quick else ["baseline", "desk", "seeded", "cleaned"]
+    labels_by_method = {"desk": desk_only, "seeded": seeded, "cleaned": seeded, "checked": with_checked}
+    # the shipped pipeline last: per-outlet lines and gold_predictions report methods[-1]
+    methods = ["baseline", "cleaned"] if args.quick else ["baseline", "desk", "seeded", "checked", "cleaned"]
     if args.methods:
         methods = args.methods.split(",")
     feats = ts.featurize(docs, ANALYZER, 400)
 
     metrics: dict = {"analyzer": ANALYZER, "malformed_files": len(errors), "gold_articles": len(gold)}
-    metrics["desk_label_noise"] = noise_report(docs, gold)
+    metrics["desk_label_noise"] = noise_report(docs, {k: r for k, r in gold.items()
+                                                      if not (NO_TEST and r["split"] == "test")})
+    if NO_TEST:
+        metrics["no_test"] = "gold test split not scored (--no-test)"
     for split, nz in metrics["desk_label_noise"].items():
         line = (f"desk-label noise ({split}): multi-source {nz['multisource']['wrong_desk']}/"
                 f"{nz['multisource']['sampled']} = {nz['multisource']['sample_rate']:.1%} "
@@ -401,6 +444,8 @@ def main(argv=None) -> int:
             }
             for tag in ("gold_test", "gold_dev", "gold"):
                 pairs = [p for o in loso for p in loso[o][m].get(tag, {}).get("_pairs", [])]
+                if not pairs:
+                    continue
                 g = [p[1] for p in pairs]
                 pr = [p[2] for p in pairs]
                 alt = [gold[p[0]].get("alt", []) for p in pairs]
@@ -409,6 +454,12 @@ def main(argv=None) -> int:
                 pooled[m][tag] = {**scores(g, pr, alt, w), "per_class": per_class(g, pr), "confusion": confusion(g, pr),
                                   "desk_sections_only": scores([g[k] for k in five], [pr[k] for k in five],
                                                                weights=[w[k] for k in five] if w else None)}
+            pairs = [p for o in loso for p in loso[o][m].get("checked_heldout", {}).get("_pairs", [])]
+            if pairs:
+                g = [p[1] for p in pairs]
+                pr = [p[2] for p in pairs]
+                pooled[m]["checked_heldout"] = {**scores(g, pr), "per_class": per_class(g, pr),
+                                                "confusion": confusion(g, pr)}
             for extra in ("gold_argmax", "gold_with_desk_prior"):
                 if extra in loso[ts.MULTISOURCE_OUTLETS[0]][m]:
                     # pooled from per-outlet counts
@@ -459,7 +510,7 @@ def main(argv=None) -> int:
             f"  gold-all {g(r, 'gold')}  gold-JawharaFM {g(r, 'gold_jawharafm')}")
     for m in methods:
         r = metrics["in_source"][m]
-        log(f"in-source {m:9s} gold on the 5 desk sections only: test {g(r['gold_test'], 'desk_sections_only')}"
+        log(f"in-source {m:9s} gold on the 5 desk sections only: test {g(r.get('gold_test', {}), 'desk_sections_only')}"
             f"  all {g(r['gold'], 'desk_sections_only')} (n={r['gold']['desk_sections_only']['n']})")
         if m != "baseline":
             log(f"in-source {m:9s} argmax (no misc fallback): test {g(r, 'gold_test_argmax')} all {g(r, 'gold_argmax')};"
@@ -469,10 +520,12 @@ def main(argv=None) -> int:
             p = metrics["loso_pooled"][m]
             log(f"LOSO      {m:9s} desk(mean of 4) {p['desk_mean_accuracy']:.4f}/{p['desk_mean_macro_f1']:.4f}"
                 f"  gold-test {g(p, 'gold_test')}  gold-dev {g(p, 'gold_dev')}  gold-all {g(p, 'gold')}"
-                f" (n={p['gold']['n']}, lenient acc {p['gold']['accuracy_lenient']:.4f})")
+                f" (n={p['gold']['n']}, lenient acc {p['gold']['accuracy_lenient']:.4f})"
+                + (f"  checked-heldout {g(p, 'checked_heldout')} (n={p['checked_heldout']['n']})"
+                   if "checked_heldout" in p else ""))
         for m in methods:
             p = metrics["loso_pooled"][m]
-            log(f"LOSO      {m:9s} gold on the 5 desk sections only: test {g(p['gold_test'], 'desk_sections_only')}"
+            log(f"LOSO      {m:9s} gold on the 5 desk sections only: test {g(p.get('gold_test', {}), 'desk_sections_only')}"
                 f"  all {g(p['gold'], 'desk_sections_only')} (n={p['gold']['desk_sections_only']['n']})")
             if m != "baseline":
                 log(f"LOSO      {m:9s} gold-all argmax (no misc fallback) {g(p, 'gold_argmax')};"
