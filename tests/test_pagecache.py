@@ -155,6 +155,33 @@ def test_a_source_paused_or_failing_elsewhere_moves_the_version_and_drops_kept_p
         assert "HTTP 503 from the feed" not in client.get("/").text
 
 
+
+def test_article_counts_of_sources_are_kept_until_another_process_stores_one(store, other):
+    """/sources and /api/v1/sources count every source's articles; the count
+    (a read of the whole articles index) is kept per content version, while
+    what the page shows of each source's polling is read each time."""
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    store.save_article(article(src, 1))
+    app, clock = app_for(store)
+
+    def api_count(client):
+        return next(s["article_count"] for s in client.get("/api/v1/sources").json()["items"] if s["id"] == src.id)
+
+    with TestClient(app) as client:
+        assert api_count(client) == 1
+        kept = app.state.page_cache.memo(("article_counts",), lambda: {"not": "read again"})
+        assert kept == {src.id: 1}  # the value the request computed, not recomputed
+        other.save_article(article(src, 2))
+        other.save_article(article(src, 3))
+        clock.now += CHECK_EVERY
+        assert api_count(client) == 3
+        assert "3 articles" in client.get("/sources", cookies={"akhbar_ui": "en"}).text
+        # polling state is read each time, beside the kept counts
+        other.record_poll(src.id, PollResult(ok=False, error="HTTP 503 from the feed"))
+        clock.now += CHECK_EVERY
+        item = next(s for s in client.get("/api/v1/sources").json()["items"] if s["id"] == src.id)
+        assert item["last_error"] == "HTTP 503 from the feed" and item["article_count"] == 3
+
 def test_every_kind_of_content_write_moves_the_version_seen_by_another_store(store, other):
     def moved(write) -> bool:
         before = store.content_version()

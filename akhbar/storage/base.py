@@ -83,6 +83,10 @@ class Storage(ABC):
     def list_sources(self, status: str | None = None, *, counts: bool = True) -> list: ...
 
     @abstractmethod
+    def article_counts(self) -> dict[int, int]:
+        """Stored articles per source id (sources without any are absent)."""
+
+    @abstractmethod
     def set_source_status(self, source_id: int, status: str) -> bool: ...
 
     @abstractmethod

@@ -104,27 +104,22 @@ class SQLStorage(Storage):
 
     def list_sources(self, status: str | None = None, *, counts: bool = True) -> list[Source]:
         """Sources by id, with their article counts unless *counts* is False
-        (counting reads the whole articles index: 77 ms at 1M articles)."""
-        if not counts:
-            q = select(s.sources).order_by(s.sources.c.id)
-            if status:
-                q = q.where(s.sources.c.status == status)
-            with self.engine.connect() as conn:
-                return [self._source(r) for r in conn.execute(q)]
-        counts = (
-            select(s.articles.c.source_id, func.count().label("n"))
-            .group_by(s.articles.c.source_id)
-            .subquery()
-        )
-        q = (
-            select(s.sources, counts.c.n.label("article_count"))
-            .outerjoin(counts, counts.c.source_id == s.sources.c.id)
-            .order_by(s.sources.c.id)
-        )
+        (counting reads the whole articles index: 40-100 ms at 1M articles)."""
+        q = select(s.sources).order_by(s.sources.c.id)
         if status:
             q = q.where(s.sources.c.status == status)
         with self.engine.connect() as conn:
-            return [self._source(r) for r in conn.execute(q)]
+            sources = [self._source(r) for r in conn.execute(q)]
+        if counts:
+            n = self.article_counts()
+            for src in sources:
+                src.article_count = n.get(src.id, 0)
+        return sources
+
+    def article_counts(self) -> dict[int, int]:
+        q = select(s.articles.c.source_id, func.count()).group_by(s.articles.c.source_id)
+        with self.engine.connect() as conn:
+            return {sid: n for sid, n in conn.execute(q)}
 
     def set_source_status(self, source_id: int, status: str) -> bool:
         if status not in ("active", "paused"):

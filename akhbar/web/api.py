@@ -18,6 +18,7 @@ from akhbar.models import Article, Source
 from akhbar.storage import Page, Storage
 from akhbar.text.hashtags import hashtag_key
 from akhbar.web.auth import require_admin
+from akhbar.web.pagecache import sources_with_counts
 
 PREFIX = "/api/v1"
 DEFAULT_LIMIT, MAX_LIMIT = 20, 100
@@ -341,7 +342,7 @@ def list_sources(request: Request, store: Store, limit: Limit = DEFAULT_LIMIT, c
         if not (cursor.isascii() and cursor.isdigit()):
             raise HTTPException(400, "invalid cursor")
         after = int(cursor)
-    rest = [s for s in store.list_sources() if s.id > after]
+    rest = [s for s in sources_with_counts(request.app) if s.id > after]
     items = rest[:limit]
     more = str(items[-1].id) if len(rest) > limit else None
     return SourceList(items=[source_item(s) for s in items], next=next_url(request, "/sources", limit, more))

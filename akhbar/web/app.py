@@ -33,7 +33,7 @@ from akhbar.storage import Page, Storage, open_storage
 from akhbar.text.hashtags import hashtag_key
 from akhbar.web.caching import APICaching
 from akhbar.web.ops import router as ops_router
-from akhbar.web.pagecache import PageCache, PageCacheMiddleware
+from akhbar.web.pagecache import PageCache, PageCacheMiddleware, sources_with_counts
 from akhbar.web.ratelimit import RateLimit
 from akhbar.web.i18n import COOKIE, UI_LANGS, UI_NAMES, choose_ui, install_i18n, load_translations, text_dir
 
@@ -256,6 +256,7 @@ def story_context(store: Storage, story, ui: str) -> dict:
 TRENDING_TTL = 60.0  # seconds a computed trending list is served before it is recomputed
 
 
+
 def trending_tags(app) -> list:
     """Trending hashtags, computed at most once a minute per process (the
     query groups every tag of the last week)."""
@@ -423,7 +424,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
 
     @app.get("/sources", **html)
     def sources_page(request: Request):
-        return render(request, "sources.html", sources=request.app.state.storage.list_sources())
+        return render(request, "sources.html", sources=sources_with_counts(request.app))
 
     @app.get("/section/{slug}", **html)
     def section_page(request: Request, slug: str, cursor: str | None = None):

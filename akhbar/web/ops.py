@@ -25,6 +25,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, REGISTRY, CollectorRegistry, 
 from prometheus_client.core import GaugeMetricFamily
 
 from akhbar.web.auth import require_admin
+from akhbar.web.pagecache import sources_with_counts
 from akhbar.workers import metrics as _ingest_metrics  # noqa: F401  (fetch/failure/stored counters exist here too)
 
 COOKIE = "akhbar_admin"
@@ -145,7 +146,7 @@ class StoreCollector:
         try:
             total = store.count_articles()
             recent = store.count_fetched_since(now - timedelta(seconds=RATE_WINDOW))
-            sources = store.list_sources()
+            sources = store.list_sources(counts=False)  # (no counts: they read every article)
         except Exception:
             up.add_metric([], 0)
             yield up
@@ -232,7 +233,7 @@ def admin_sources(request: Request):
     elif not valid_session(token, request.cookies.get(COOKIE)):
         return _render(request, 401, sources=None, login=True, failed=False)
     now = datetime.now(timezone.utc)
-    rows = [(s, _health(s, now)) for s in request.app.state.storage.list_sources()]
+    rows = [(s, _health(s, now)) for s in sources_with_counts(request.app)]
     rows.sort(key=lambda r: ({"failing": 0, "late": 1, "new": 2, "ok": 3, "paused": 4}[r[1]], r[0].id))
     return _render(request, 200, sources=rows, login=False, now=now)
 

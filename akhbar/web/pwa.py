@@ -194,7 +194,7 @@ def sitemap(request: Request):
         cursor = page.next_cursor
         if not cursor:
             break
-    sources = [s for s in store.list_sources() if s.id is not None]
+    sources = [s for s in store.list_sources(counts=False) if s.id is not None]
     body = sitemap_xml(str(request.base_url).rstrip("/"), articles[:SITEMAP_ARTICLES], sources,
                        store.top_tags(limit=SITEMAP_TAGS))
     return Response(body, media_type="application/xml; charset=utf-8")
