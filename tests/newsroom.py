@@ -17,9 +17,11 @@ import threading
 from dataclasses import dataclass, field
 from datetime import timezone
 from email.utils import format_datetime, parsedate_to_datetime
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import unquote
+
+from tests.loopback import serve_get, stop
 
 _FIELD_RE = re.compile(r"<(DOCNO|URL|SRC|CAT|TITLE|TIME|ABSTRACT|TEXT)>(.*?)</\1>", re.S)
 
@@ -144,36 +146,21 @@ class Newsroom:
 
     # -- lifecycle --------------------------------------------------------
     def start(self) -> "Newsroom":
-        room = self
+        def respond(handler):
+            try:
+                status, headers, body = self.respond(unquote(handler.path), dict(handler.headers.items()))
+            except Exception as exc:  # a fixture bug must show, not hang up
+                status, headers, body = 599, {"Content-Type": "text/plain"}, repr(exc).encode()
+            with self._lock:
+                self.requests.append((handler.path, status))
+            return status, headers, body
 
-        class Handler(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                try:
-                    status, headers, body = room.respond(unquote(self.path), dict(self.headers.items()))
-                except Exception as exc:  # a fixture bug must show, not hang up
-                    status, headers, body = 599, {"Content-Type": "text/plain"}, repr(exc).encode()
-                with room._lock:
-                    room.requests.append((self.path, status))
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *args):
-                pass
-
-        self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self._server.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self._server.server_address[1]}"
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        self._server, self.base = serve_get(respond)
         return self
 
     def stop(self) -> None:
         if self._server:
-            self._server.shutdown()
-            self._server.server_close()
+            stop(self._server)
 
     def url(self, path: str) -> str:
         return self.base + path

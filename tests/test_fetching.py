@@ -7,13 +7,13 @@ import asyncio
 import gzip
 import threading
 import time
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
 from akhbar.config import load_settings
 from akhbar.fetching import FetchError, Fetcher
 from akhbar.fetching.fetcher import parse_retry_after
+from tests.loopback import serve_get, stop
 
 
 class Server:
@@ -22,27 +22,11 @@ class Server:
     def __init__(self):
         self.routes = {}
         self.log: list[tuple[str, dict]] = []
-        srv = self
+        def respond(handler):
+            self.log.append((handler.path, dict(handler.headers.items())))
+            return self.routes.get(handler.path, lambda h: (404, {}, b""))(handler)
 
-        class H(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                srv.log.append((self.path, dict(self.headers.items())))
-                status, headers, body = srv.routes.get(self.path, lambda h: (404, {}, b""))(self)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                if "Content-Length" not in headers:
-                    self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
+        self.httpd, self.base = serve_get(respond)
 
     def paths(self):
         return [p for p, _ in self.log]
@@ -52,8 +36,7 @@ class Server:
 def server():
     s = Server()
     yield s
-    s.httpd.shutdown()
-    s.httpd.server_close()
+    stop(s.httpd)
 
 
 def fetch(settings, url, **kw):

@@ -40,6 +40,7 @@ from akhbar.fetching import Fetcher
 from akhbar.models import Source
 from akhbar.storage import open_storage
 from akhbar.web.app import create_app
+from tests.loopback import serve_get, stop
 
 AKHBAR = str(Path(sys.executable).with_name("akhbar"))
 HEADLINES = [
@@ -83,30 +84,11 @@ class Publisher:
 
     def __init__(self, hub: str | None):
         self.hub, self.via_header, self.count = hub, False, 3
-        pub = self
-
-        class H(BaseHTTPRequestHandler):
-            def do_GET(self):  # noqa: N802
-                status, headers, body = pub.respond(self.path, self.headers)
-                self.send_response(status)
-                for k, v in headers.items():
-                    self.send_header(k, v)
-                self.send_header("Content-Length", str(len(body)))
-                self.end_headers()
-                self.wfile.write(body)
-
-            def log_message(self, *a):
-                pass
-
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), H)
-        self.httpd.daemon_threads = True
-        self.base = f"http://127.0.0.1:{self.httpd.server_address[1]}"
+        self.httpd, self.base = serve_get(lambda h: self.respond(h.path, h.headers))
         self.feed_url = self.base + "/feed.xml"
-        threading.Thread(target=self.httpd.serve_forever, daemon=True).start()
 
     def stop(self):
-        self.httpd.shutdown()
-        self.httpd.server_close()
+        stop(self.httpd)
 
     def item_url(self, n: int) -> str:
         return f"{self.base}/news/{n}.html"
