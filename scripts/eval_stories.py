@@ -13,6 +13,8 @@
                                                   # quick dev iteration (choose on dev only)
     python scripts/eval_stories.py --parts dev --errors 8 --set story_merge_threshold=0.9
                                                   # largest error groups, a ClusterConfig override
+    python scripts/eval_stories.py --sets ar --parts dev --diagnose
+                                                  # why joins are missed: retrieval, scoring or p
 
 Data: ``$AKHBAR_DATA`` (default ../shared/data). Sets, each cut into a dev part
 (the only part used to fit weights and thresholds) and a test part (reported):
@@ -372,6 +374,60 @@ def run_clusterer(split: Split, config: ClusterConfig, embedder) -> tuple[dict, 
             if d.id in split.gold:
                 pred[d.id] = a.story_id
     return {k: cl.resolve(v) for k, v in pred.items()}, cl
+
+
+def diagnose_joins(split: Split, config: ClusterConfig, embedder, n: int = 12) -> None:
+    """Why articles miss their story (``--diagnose``): stream the part as
+    run_clusterer does and, for each scored article whose gold story already
+    has articles placed, take as its *target* the live story holding most of
+    them, then report whether the target was retrieved (candidates), whether
+    it got the full features (scored top-k), its p, and the features of the
+    missed joins (p below threshold, or another story scoring higher). Only
+    gold articles count, so while a story's own first reports are unscored
+    context, the target can be a side piece (``target n`` small)."""
+    if split.windows:
+        for w in split.windows:
+            diagnose_joins(w, config, embedder, n)
+        return
+    gold, placed, rows = split.gold, defaultdict(list), []
+
+    class Probe(StoryEngine):
+        def _place(self, p):
+            g = gold.get(p.doc.id)
+            live = Counter(self.resolve(self.doc_story[i]) for i in placed.get(g, ()) if i in self.doc_story)
+            if live:
+                tid = live.most_common(1)[0][0]
+                target, cands = self.stories[tid], self._candidates(p)
+                quick = sorted(cands, key=lambda st: -self._quick(p, st))
+                rank = next((k for k, st in enumerate(quick) if st.id == tid), None)
+                f = self.features(p, target)
+                best = max((self.probability(self.features(p, st)) for st in quick[: self.config.scored_candidates]),
+                           default=0.0)
+                rows.append((p.doc, g, target.size, rank, self.probability(f), best, f))
+            a = super()._place(p)
+            if g is not None:
+                placed[g].append(p.doc.id)
+            return a
+
+    cl = Probe(config, embedder=embedder)
+    for d in split.warmup:
+        cl.observe(d.title, d.text, d.lang, d.date)
+    stream = split.stream()
+    for i in range(0, len(stream), 64):
+        cl.add_many(stream[i : i + 64])
+    k, th = config.scored_candidates, config.threshold
+    miss = [r for r in rows if r[4] < th or r[5] > r[4] + 1e-9]
+    print(f"   {split.name}: {len(rows)} articles with gold-mates already placed; target story retrieved"
+          f" {sum(r[3] is not None for r in rows)}, in the scored top {k} {sum(r[3] is not None and r[3] < k for r in rows)},"
+          f" p >= threshold {sum(r[4] >= th for r in rows)}; missed joins {len(miss)}")
+    keys = ("lex_c", "lex_m", "emb_c", "emb_m", "ent", "dt")
+    for label, group in (("joined", [r for r in rows if r not in miss]), ("missed", miss)):
+        if group:
+            print(f"     mean features, {label}: " + " ".join(f"{x}={sum(r[6][x] for r in group) / len(group):.2f}" for x in keys))
+    size = Counter(gold.values())
+    for d, g, tsize, rank, pt, best, f in sorted(miss, key=lambda r: (-size[r[1]], r[0].date))[:n]:
+        print(f"     {d.date:%m-%d %H:%M} {g[:24]:<24} target n={tsize:<3} rank={rank} p={pt:.3f} best={best:.3f} "
+              + " ".join(f"{x}={f[x]:.2f}" for x in keys) + f" | {d.title[:50]}")
 
 
 def singletons(split: Split) -> dict:
@@ -817,6 +873,8 @@ def main(argv=None) -> int:
     ap.add_argument("--hashtag-cache", type=Path, default=TAG_CACHE,
                     help="JSON-lines cache of the computed hashtags (keyed by text and analysis code); '' for none")
     ap.add_argument("--emb-cache-readonly", action="store_true", help="read --emb-cache, never write it (parallel runs)")
+    ap.add_argument("--diagnose", action="store_true",
+                    help="per scored part: is each article's story retrieved, scored, and with what p (missed joins)")
     args = ap.parse_args(argv)
 
     data = shared_data_dir()
@@ -909,6 +967,8 @@ def main(argv=None) -> int:
                 print_windows(sp, base2)
             if args.errors:
                 print_errors(sp, pred, args.errors)
+            if args.diagnose:
+                diagnose_joins(sp, config, embedder, args.errors or 12)
     if dev_means:
         print(f"dev mean of (pairwise F1 + B-cubed F1)/2 over the sets: {sum(dev_means) / len(dev_means):.4f}")
     if "ar" in splits and config.use_embeddings and not args.no_probes:
