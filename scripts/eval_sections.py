@@ -20,7 +20,14 @@ never enter training), for:
               training side of the split: in leave-one-outlet-out the held-out
               outlet's checked articles are held out with it; held-out checked
               articles are scored against their labels ("checked_heldout").
-  cleaned     + confident-learning cleaning (the shipped pipeline)
+  relabel     seeded + world-desk politics relabelled on the cleaning
+              pass's out-of-fold probabilities with the rule given by
+              --relabel-world (e.g. "society=0.5,health=0.6"), then cleaned;
+              only the training side of the split is scored and relabelled,
+              so in leave-one-outlet-out the held-out outlet is never seen
+  cleaned     + world-desk relabelling with the shipped rule
+              (train_sections.RELABEL_WORLD, society at p >= 0.5) and
+              confident-learning cleaning (the shipped pipeline)
 ``--quick`` runs only baseline and cleaned; ``--methods cleaned,checked``
 compares with and without the checked labels. ``--no-test`` leaves the gold
 test split unscored (its articles still never train), for choices on dev.
@@ -180,7 +187,10 @@ CHECKED_WEIGHT = ts.CHECKED_WEIGHT
 NO_TEST = False  # --no-test: gold test articles stay out of training but are not scored
 
 
-def ours_fit_predict(docs, feats, labels, train_idx, test_idx, clean, log, use_checked=False):
+RELABEL: dict[str, float] = {}  # --relabel-world rule for the "relabel" method (set by main)
+
+
+def ours_fit_predict(docs, feats, labels, train_idx, test_idx, clean, log, use_checked=False, relabel=None):
     lab = [None] * len(docs)
     for i in train_idx:
         lab[i] = labels[i]
@@ -188,7 +198,8 @@ def ours_fit_predict(docs, feats, labels, train_idx, test_idx, clean, log, use_c
     checked = {docs[i].docno for i in train_idx if docs[i].docno in CHECKED} if use_checked else set()
     model, report = ts.train_model(docs, feats, lab, clean=clean, log=log,
                                    meta={"analyzer": ANALYZER, "max_words": 400},
-                                   checked=checked, checked_weight=CHECKED_WEIGHT)
+                                   checked=checked, checked_weight=CHECKED_WEIGHT,
+                                   relabel=relabel if relabel is not None else {})
     clf = SectionClassifier(model)
     test_docs = [docs[i] for i in test_idx]
     preds = clf.predict_many([(d.title, d.text, "ar", None) for d in test_docs])
@@ -222,8 +233,9 @@ def evaluate_split(name, docs, feats, labels_by_method, gold, train_idx, test_id
             report = {}
         else:
             pred, report = ours_fit_predict(docs, feats, labels_by_method[m], train_idx, test_idx,
-                                            clean=(m in ("cleaned", "checked")), log=lambda s: log("    " + s),
-                                            use_checked=(m == "checked"))
+                                            clean=(m in ("cleaned", "checked", "relabel")), log=lambda s: log("    " + s),
+                                            use_checked=(m == "checked"),
+                                            relabel=RELABEL if m == "relabel" else ts.RELABEL_WORLD if m == "cleaned" else {})
         r = {"seconds": round(time.time() - t, 1)}
         truth = [section_for_label(docs[i].desk) for i in desk_idx]
         r["desk"] = scores(truth, [pred[i][0] for i in desk_idx])
@@ -256,7 +268,7 @@ def evaluate_split(name, docs, feats, labels_by_method, gold, train_idx, test_id
         if m != "baseline":
             r["desk_argmax"] = scores(truth, [pred[i][1]["argmax"] for i in desk_idx])
             r["misc_fallback_share"] = round(float(np.mean([pred[i][0] == "misc" for i in desk_idx])), 4)
-            r["training"] = {k: report.get(k) for k in ("cleaning", "temperature", "threshold", "features",
+            r["training"] = {k: report.get(k) for k in ("cleaning", "relabel_world", "temperature", "threshold", "features",
                                                           "dev_accuracy_before_fallback")}
         res[m] = r
         log(f"[{name}] {m}: desk acc {r['desk']['accuracy']:.4f} F1 {r['desk']['macro_f1']:.4f}"
@@ -346,7 +358,7 @@ def throughput(docs, n=3000, seed=0) -> dict:
 
 
 def main(argv=None) -> int:
-    global ANALYZER, CHECKED_WEIGHT, NO_TEST
+    global ANALYZER, CHECKED_WEIGHT, NO_TEST, RELABEL
     ap = argparse.ArgumentParser(description="Evaluate the section classifier")
     ap.add_argument("--data")
     ap.add_argument("--quick", action="store_true", help="only baseline and the shipped pipeline")
@@ -354,9 +366,12 @@ def main(argv=None) -> int:
     ap.add_argument("--in-source-from", metavar="METRICS_JSON",
                     help="take the in-source results from an earlier run's metrics file (same code, gold and "
                          "seeds give the same figures) and run only leave-one-outlet-out")
-    ap.add_argument("--methods", help="comma-separated subset of baseline,desk,seeded,cleaned,checked")
+    ap.add_argument("--methods", help="comma-separated subset of baseline,desk,seeded,cleaned,checked,relabel")
     ap.add_argument("--checked", default=str(ts.CHECKED), help="hand-checked training labels (jsonl)")
     ap.add_argument("--checked-weight", type=float, default=ts.CHECKED_WEIGHT)
+    ap.add_argument("--relabel-world", default="society=0.5",
+                    help="rule of the 'relabel' method: world-desk politics -> section where the "
+                         "out-of-fold p >= threshold, e.g. 'society=0.5,health=0.6'")
     ap.add_argument("--no-test", action="store_true",
                     help="do not print or save the gold test split's figures (for choices made on dev)")
     ap.add_argument("--out", default=str(METRICS))
@@ -381,6 +396,7 @@ def main(argv=None) -> int:
 
     CHECKED.update(ts.load_checked(Path(args.checked) if args.checked else None))
     CHECKED_WEIGHT = args.checked_weight
+    RELABEL = ts.parse_relabel(args.relabel_world)
     NO_TEST = args.no_test
     gold_keys = {g for d, g in zip(docs, ts.group_keys(docs)) if d.docno in gold}
     leak = [d.docno for d, g in zip(docs, ts.group_keys(docs)) if d.docno in CHECKED and g in gold_keys]
@@ -391,7 +407,8 @@ def main(argv=None) -> int:
     seeded, _ = ts.initial_labels(docs, light, log=lambda s: None)
     with_checked, _ = ts.initial_labels(docs, light, log=lambda s: None, checked=CHECKED)
     desk_only = [ts.desk_slug(d) if s is not None else None for d, s in zip(docs, seeded)]
-    labels_by_method = {"desk": desk_only, "seeded": seeded, "cleaned": seeded, "checked": with_checked}
+    labels_by_method = {"desk": desk_only, "seeded": seeded, "cleaned": seeded, "checked": with_checked,
+                        "relabel": seeded}
     # the shipped pipeline last: per-outlet lines and gold_predictions report methods[-1]
     methods = ["baseline", "cleaned"] if args.quick else ["baseline", "desk", "seeded", "checked", "cleaned"]
     if args.methods:

@@ -132,3 +132,31 @@ def test_loso_holds_out_the_outlets_checked_articles(monkeypatch):
                             log=lambda s: None, use_checked=False)
     assert seen["checked"] == set()
 
+
+
+def test_relabel_world_moves_only_world_desk_politics_above_threshold():
+    """--relabel-world: politics -> section where the out-of-fold probability
+    reaches the threshold, only on world desks, never a checked label."""
+    classes = ["health", "politics", "society"]
+    probs = np.array([
+        [0.05, 0.40, 0.55],  # world, politics, society 0.55 -> society
+        [0.05, 0.60, 0.35],  # below the threshold: kept
+        [0.05, 0.40, 0.55],  # not a world desk: kept
+        [0.05, 0.40, 0.55],  # checked: kept
+        [0.05, 0.40, 0.55],  # already society: untouched
+        [0.70, 0.20, 0.10],  # health not in the rule: kept
+    ])
+    y = np.array([1, 1, 1, 1, 2, 1])
+    world = np.array([True, True, False, True, True, True])
+    fixed = np.array([False, False, False, True, False, False])
+    new, moved, rep = ts.relabel_world(probs, y, classes, world, {"society": 0.5}, fixed)
+    assert new.tolist() == [2, 1, 1, 1, 2, 1]
+    assert moved.tolist() == [True, False, False, False, False, False]
+    assert rep["relabelled"] == {"politics -> society": 1}
+    new, _, _ = ts.relabel_world(probs, y, classes, world, {"society": 0.5, "health": 0.6}, fixed)
+    assert new.tolist() == [2, 1, 1, 1, 2, 0]
+    assert ts.parse_relabel("") == {} and ts.parse_relabel("society=0.5, health=0.6") == {"society": 0.5, "health": 0.6}
+    with pytest.raises(ValueError):
+        ts.parse_relabel("world=0.5")
+    # the shipped rule (make train-sections): world-desk politics -> society at p >= 0.5
+    assert ts.RELABEL_WORLD == {"society": 0.5}
