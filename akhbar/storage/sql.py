@@ -78,10 +78,7 @@ class SQLStorage(Storage):
     @staticmethod
     def _source(row) -> Source:
         m = row._mapping
-        src = Source(**{k: m[k] for k in _SOURCE_FIELDS})
-        if "article_count" in m:
-            src.article_count = m["article_count"] or 0
-        return src
+        return Source(**{k: m[k] for k in _SOURCE_FIELDS})
 
     def add_source(self, source: Source) -> Source:
         values = {k: getattr(source, k) for k in ("url", "name", "lang", "country", "homepage", "section")}

@@ -309,6 +309,19 @@ def _dropped(term: str) -> bool:
     return term in _DROP or normalize_key(term) in _DROP
 
 
+def doc_lang(doc: StoryDoc) -> str:
+    """The language an article is clustered in: given, or detected from its
+    title and the start of its text."""
+    if doc.lang:
+        return doc.lang.split("-")[0].lower()
+    try:
+        from akhbar.text.language import detect_language
+
+        return detect_language(f"{doc.title}\n{(doc.text or '')[:500]}") or "und"
+    except Exception:
+        return "und"
+
+
 def analyze_terms(text: str, lang: str | None, df=None) -> list[str]:
     """Index terms of *text*: Arabic-aware (clitics, light stemming), stopwords
     and outlet/agency names out. *df* (term -> count) lets Arabic proclitics be
@@ -654,16 +667,6 @@ class StoryClusterer:
         return math.log((self.df_n + 1.0) / (self.df.get(term, 0) + 1.0)) + 1.0
 
     # -- preparing an article ---------------------------------------------
-    def _lang_of(self, doc: StoryDoc) -> str:
-        if doc.lang:
-            return doc.lang.split("-")[0].lower()
-        try:
-            from akhbar.text.language import detect_language
-
-            return detect_language(f"{doc.title}\n{doc.text[:500]}") or "und"
-        except Exception:
-            return "und"
-
     def _ents_of(self, doc: StoryDoc, lang: str) -> set[str]:
         ents = {normalize_key(e) for e in (doc.entities or []) if e}
         ents |= {"#" + normalize_key(h.lstrip("#")).replace(" ", "_") for h in (doc.hashtags or []) if h}
@@ -682,7 +685,7 @@ class StoryClusterer:
         if seq is None:
             seq = self.seq
             self.seq += 1
-        lang = self._lang_of(doc)
+        lang = doc_lang(doc)
         ts = _ts(doc.date)
         title_tf, tf = self._raw_terms(doc.title, doc.text, lang)
         self._learn_df(tf, ts, seq)

@@ -23,6 +23,8 @@ import os
 from pathlib import Path
 from typing import Iterable
 
+from akhbar.stories.cluster import doc_lang
+
 # akhbar.pipeline.MAX_TAGS (not imported: akhbar.pipeline pulls in the page
 # extractor, a second of import time); tests/test_stories.py checks they agree
 MAX_TAGS = 10
@@ -102,18 +104,6 @@ class HashtagCache:
             for k, t in self._new:
                 fh.write(json.dumps({"k": k, "t": t}, ensure_ascii=False) + "\n")
         self._new = []
-
-
-def doc_lang(doc) -> str:
-    """The language the engine will use for *doc* (given, or detected as ingest does)."""
-    if doc.lang:
-        return doc.lang.split("-")[0].lower()
-    try:
-        from akhbar.text.language import detect_language
-
-        return detect_language(f"{doc.title}\n{(doc.text or '')[:1500]}") or "und"
-    except Exception:
-        return "und"
 
 
 def fill_hashtags(docs: Iterable, cache: HashtagCache | None = None, source_names: dict[str, str] | None = None) -> int:

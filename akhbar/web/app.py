@@ -256,7 +256,6 @@ def story_context(store: Storage, story, ui: str) -> dict:
 TRENDING_TTL = 60.0  # seconds a computed trending list is served before it is recomputed
 
 
-
 def trending_tags(app) -> list:
     """Trending hashtags, computed at most once a minute per process (the
     query groups every tag of the last week)."""

@@ -206,8 +206,6 @@ class PageCache:
                     return entry
                 if age > 2 * self.max_age:
                     self._drop(key)
-                if not stale_ok:
-                    return None
             if stale_ok:
                 entry = self._previous.get(key)
                 if entry is not None and self.clock() - entry.at <= 2 * self.max_age:
