@@ -71,3 +71,37 @@ def test_0003_rekeys_tags_and_merges_spellings_that_now_collide(tmp_path):
         assert tags[0].translit == "lgsr"
         rows = conn.execute(text("SELECT article_id, tag_id FROM article_tags ORDER BY article_id, tag_id")).all()
         assert [tuple(r) for r in rows] == [(1, 1), (2, 1), (3, 1), (3, 3)]
+
+
+def test_0010_files_every_indexed_article_under_its_source(tmp_path):
+    """0010 rebuilds SQLite's search index with a facets column: the terms
+    are copied as they were, and a source filter then finds the articles."""
+    from datetime import datetime, timezone
+
+    from sqlalchemy import create_engine, text
+
+    from akhbar.search import SearchQuery
+    from akhbar.search.index import source_facet
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    upgrade(engine, "0009")
+    now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+    with engine.begin() as conn:
+        for sid in (1, 2):
+            conn.execute(text("INSERT INTO sources (id, url, name, status, error_count, created_at) "
+                              "VALUES (:i, :u, 'n', 'active', 0, '2025-01-01 00:00:00')"), {"i": sid, "u": f"https://{sid}.example/f"})
+        for i, sid in ((1, 1), (2, 2), (3, 1)):
+            conn.execute(text(
+                "INSERT INTO articles (id, source_id, url, url_key, title, summary, text, html, published_at,"
+                " fetched_at, content_hash, extracted) VALUES (:i, :s, :u, :u, 't', '', '', '', :now, :now, '', 0)"),
+                {"i": i, "s": sid, "u": f"a.example/{i}", "now": now})
+            conn.execute(text("INSERT INTO article_search(rowid, title, body, tags, source) VALUES (:i, 'حكوم', :b, '', 'n')"),
+                         {"i": i, "b": f"body{i}"})
+    engine.dispose()
+    store = open_storage(f"sqlite:///{tmp_path / 'old.db'}")  # upgrades to head
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT rowid, body, facets FROM article_search ORDER BY rowid").all()
+    assert [tuple(r) for r in rows] == [(1, "body1", source_facet(1)), (2, "body2", source_facet(2)),
+                                        (3, "body3", source_facet(1))]
+    hits = store.search(SearchQuery(text="حكومة", source_id=1)).hits
+    assert sorted(h.article.id for h in hits) == [1, 3]

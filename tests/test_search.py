@@ -147,3 +147,46 @@ def test_bounded_window_ranks_the_newest_and_widens_for_filters(indexed):
     assert found(store, "الحكومة") == [ids[5]]  # the newest-ingested match only
     # a filter that rejects that one widens the window until it finds enough
     assert found(store, "الحكومة", section="politics") == [ids[1]]
+
+
+def test_source_filter_finds_a_sources_matches_however_many_newer_matches_others_have(store):
+    """The window of ranked matches is the newest of the asked source's own
+    matches: with a window of 2 and no room to widen, the one old match of a
+    quiet source behind newer matches of a busy one is still found."""
+    busy = store.add_source(Source(url="https://busy.example/feed", name="busy"))
+    quiet = store.add_source(Source(url="https://quiet.example/feed", name="quiet"))
+    old_id, _ = store.save_article(Article(
+        url="https://quiet.example/1", url_key="quiet.example/1", title="الحكومة تعلن الميزانية",
+        text="أعلنت الحكومة الميزانية.", source_id=quiet.id, lang="ar",
+        published=datetime.now(timezone.utc) - timedelta(days=3)))
+    for i in range(6):
+        store.save_article(Article(
+            url=f"https://busy.example/{i}", url_key=f"busy.example/{i}", title=f"الحكومة والبرلمان {i}",
+            text="ناقش البرلمان خطة الحكومة.", source_id=busy.id, lang="ar",
+            published=datetime.now(timezone.utc) - timedelta(hours=i)))
+    store.SEARCH_WINDOW = store.SEARCH_WINDOW_MAX = 2  # this instance only
+    assert found(store, "الحكومة", source_id=quiet.id) == [old_id]
+    assert len(found(store, "الحكومة", source_id=busy.id)) == 2  # its newest 2 matches
+    assert found(store, "الحكومة", source_id=quiet.id, since=datetime.now(timezone.utc) - timedelta(days=1)) == []
+
+
+def test_no_query_reaches_the_source_facet_tokens(tmp_path):
+    """Facet tokens (SQLite) filter, never match: a query written like one
+    finds nothing, and a source filter ranks exactly as the unfiltered search."""
+    from akhbar.search.index import source_facet
+    from akhbar.storage import open_storage
+
+    store = open_storage(f"sqlite:///{tmp_path / 'f.db'}")
+    src = store.add_source(Source(url="https://a.example/feed", name="a"))
+    for i in range(3):
+        store.save_article(Article(url=f"https://a.example/{i}", url_key=f"a.example/{i}", title="خبر الحكومة",
+                                   text="الحكومة " * (i + 1), source_id=src.id, lang="ar",
+                                   published=datetime.now(timezone.utc) - timedelta(hours=i)))
+    token = source_facet(src.id)
+    assert found(store, token) == [] and found(store, f"src{src.id}") == []
+    with store.engine.connect() as conn:
+        assert conn.exec_driver_sql("SELECT count(*) FROM article_search WHERE facets = ?", (token,)).scalar() == 3
+    plain = store.search(SearchQuery(text="الحكومة")).hits
+    filtered = store.search(SearchQuery(text="الحكومة", source_id=src.id)).hits
+    assert [h.article.id for h in filtered] == [h.article.id for h in plain]
+    assert [h.score for h in filtered] == pytest.approx([h.score for h in plain], rel=1e-9)

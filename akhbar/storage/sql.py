@@ -16,7 +16,7 @@ from sqlalchemy import and_, bindparam, case, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 
 from akhbar.models import Article, Source
-from akhbar.search.index import IndexDoc, index_doc
+from akhbar.search.index import IndexDoc, index_doc, source_facet
 from akhbar.search.query import SearchHit, SearchPage, SearchQuery
 from akhbar.storage import schema as s
 from akhbar.storage.base import Page, PollResult, Storage, StoryRecord, Tag, TrendingTag
@@ -210,7 +210,8 @@ class SQLStorage(Storage):
                 self._q("source_name", lambda: select(s.sources.c.name).where(s.sources.c.id == bindparam("sid"))),
                 {"sid": article.source_id},
             ).scalar()
-            self._index(conn, new_id, index_doc(article.title, article.text, article.tags, source_name, article.lang))
+            self._index(conn, new_id, index_doc(article.title, article.text, article.tags, source_name, article.lang,
+                                                article.source_id))
         return new_id, True
 
     # -- tag identity ---------------------------------------------------
@@ -1148,7 +1149,7 @@ class SQLStorage(Storage):
                 if not rows:
                     return done
                 for a in rows:
-                    self._index(conn, a.id, index_doc(a.title, a.text, a.tags, a.source_name, a.lang))
+                    self._index(conn, a.id, index_doc(a.title, a.text, a.tags, a.source_name, a.lang, a.source_id))
             last = rows[-1].id
             done += len(rows)
             if progress:
@@ -1175,14 +1176,15 @@ class SQLiteStorage(SQLStorage):
 
         super().__init__(engine)
 
-    # bm25 weights for (title, body, tags, source)
-    BM25 = "bm25(article_search, 8.0, 1.0, 4.0, 2.0)"
+    # bm25 weights for (title, body, tags, source, facets): facet tokens
+    # filter and never rank, so results are those of the plain filter
+    BM25 = "bm25(article_search, 8.0, 1.0, 4.0, 2.0, 0.0)"
 
     def _index(self, conn, article_id: int, doc: IndexDoc) -> None:
         conn.exec_driver_sql("DELETE FROM article_search WHERE rowid = ?", (article_id,))
         conn.exec_driver_sql(
-            "INSERT INTO article_search(rowid, title, body, tags, source) VALUES (?, ?, ?, ?, ?)",
-            (article_id, doc.title, doc.body, doc.tags, doc.source),
+            "INSERT INTO article_search(rowid, title, body, tags, source, facets) VALUES (?, ?, ?, ?, ?, ?)",
+            (article_id, doc.title, doc.body, doc.tags, doc.source, doc.facets),
         )
 
     def _unindex_source(self, conn, source_id: int) -> None:
@@ -1198,6 +1200,11 @@ class SQLiteStorage(SQLStorage):
         match = to_fts5_match(parsed, "title" if title_only else None)
         if not match:
             return []
+        if q.source_id is not None:
+            # One source is a small share of any word's matches: intersecting
+            # its facet's posting list finds its newest matches directly, where
+            # filtering after the MATCH would widen and re-scan the window.
+            match = f'({match}) AND {{facets}} : "{source_facet(q.source_id)}"'
         where, params = self._filters(q)
         params.update(match=match, now=now.replace(tzinfo=None).isoformat(sep=" "), rw=self.RECENCY_WEIGHT,
                       half=self.RECENCY_HALF_DAYS, limit=limit)
@@ -1259,14 +1266,17 @@ class PostgresStorage(SQLStorage):
         where, params = self._filters(q)
         params.update(q=tsq, now=now.replace(tzinfo=None), rw=self.RECENCY_WEIGHT, half=self.RECENCY_HALF_DAYS,
                       limit=limit)
+        in_source = ("" if q.source_id is None else
+                     " AND article_id IN (SELECT id FROM articles WHERE source_id = :source_id)")
         window = self.SEARCH_WINDOW
         total = None
         while True:
-            # as on SQLite: only the newest `window` matches are ranked
+            # as on SQLite: only the newest `window` matches (of the source,
+            # when one is asked for) are ranked
             sql = text(
                 "SELECT a.id, ts_rank_cd(c.vector, to_tsquery('simple', :q), 1)"
                 " * (1 + :rw / (1 + EXTRACT(EPOCH FROM (CAST(:now AS timestamp) - a.published_at)) / 86400.0 / :half)) AS score"
-                " FROM (SELECT article_id, vector FROM article_search WHERE vector @@ to_tsquery('simple', :q)"
+                f" FROM (SELECT article_id, vector FROM article_search WHERE vector @@ to_tsquery('simple', :q){in_source}"
                 " ORDER BY article_id DESC LIMIT :window) c JOIN articles a ON a.id = c.article_id"
                 f" WHERE TRUE{where} ORDER BY score DESC, a.id DESC LIMIT :limit"
             )
@@ -1274,7 +1284,8 @@ class PostgresStorage(SQLStorage):
             if len(rows) < limit and where:
                 if total is None:
                     total = conn.execute(
-                        text("SELECT count(*) FROM article_search WHERE vector @@ to_tsquery('simple', :q)"), {"q": tsq}
+                        text(f"SELECT count(*) FROM article_search WHERE vector @@ to_tsquery('simple', :q){in_source}"),
+                        {"q": tsq, "source_id": q.source_id},
                     ).scalar()
                 if total > window and window < self.SEARCH_WINDOW_MAX:
                     window *= 8
