@@ -21,29 +21,24 @@ depends_on = None
 _FTS = "tokenize = 'unicode61 remove_diacritics 0'"
 
 
-def upgrade() -> None:
+def _rebuild(columns: str, select: str) -> None:
+    """Replace article_search by an FTS5 table of *columns* filled by *select*."""
     if op.get_bind().dialect.name != "sqlite":
         return
-    op.execute(f"CREATE VIRTUAL TABLE article_search_new USING fts5(title, body, tags, source, facets, {_FTS})")
-    # char(1600) is the tatweel of source_facet(); rows of deleted articles
-    # (none should exist) are dropped by the join
-    op.execute(
-        "INSERT INTO article_search_new(rowid, title, body, tags, source, facets)"
-        " SELECT s.rowid, s.title, s.body, s.tags, s.source, 'src' || char(1600) || a.source_id"
-        " FROM article_search s JOIN articles a ON a.id = s.rowid ORDER BY s.rowid"
-    )
+    op.execute(f"CREATE VIRTUAL TABLE article_search_new USING fts5({columns}, {_FTS})")
+    op.execute(f"INSERT INTO article_search_new(rowid, {columns}) {select}")
     op.execute("DROP TABLE article_search")
     op.execute("ALTER TABLE article_search_new RENAME TO article_search")
     op.execute("INSERT INTO article_search(article_search) VALUES ('optimize')")
 
 
+def upgrade() -> None:
+    # char(1600) is the tatweel of source_facet(); rows of deleted articles
+    # (none should exist) are dropped by the join
+    _rebuild("title, body, tags, source, facets",
+             "SELECT s.rowid, s.title, s.body, s.tags, s.source, 'src' || char(1600) || a.source_id"
+             " FROM article_search s JOIN articles a ON a.id = s.rowid ORDER BY s.rowid")
+
+
 def downgrade() -> None:
-    if op.get_bind().dialect.name != "sqlite":
-        return
-    op.execute(f"CREATE VIRTUAL TABLE article_search_old USING fts5(title, body, tags, source, {_FTS})")
-    op.execute(
-        "INSERT INTO article_search_old(rowid, title, body, tags, source)"
-        " SELECT rowid, title, body, tags, source FROM article_search ORDER BY rowid"
-    )
-    op.execute("DROP TABLE article_search")
-    op.execute("ALTER TABLE article_search_old RENAME TO article_search")
+    _rebuild("title, body, tags, source", "SELECT rowid, title, body, tags, source FROM article_search ORDER BY rowid")
