@@ -438,6 +438,113 @@ def test_a_growing_story_absorbs_a_live_twin_and_reports_the_merge():
     assert off.story_merge_threshold > 1.0 and ClusterConfig().story_merge_threshold <= 1.0
 
 
+# A volcano's eruption reported four times, then a cluster of relief/aid
+# reactions opened apart from it (written for these tests): what the
+# experimental follow-up merge is for (docs/benchmarks.md, "Why reactions are
+# not joined").
+ERUPTION = [
+    ("Shinmoedake volcano erupts on Kyushu, flights diverted",
+     "Mount Shinmoedake on Kyushu erupted, sending ash over Kirishima; flights were diverted from Kagoshima airport."),
+    ("Kyushu volcano Shinmoedake eruption sends ash over Kirishima",
+     "Ash from Shinmoedake fell on Kirishima after the Kyushu volcano erupted; flights to Kagoshima diverted."),
+    ("Shinmoedake eruption: ash column over Kirishima, Kagoshima flights diverted",
+     "The Kyushu volcano Shinmoedake erupted, ash over Kirishima, flights from Kagoshima airport diverted."),
+    ("Ash from Shinmoedake eruption blankets Kirishima on Kyushu",
+     "Shinmoedake, the Kyushu volcano, kept erupting; ash covered Kirishima and Kagoshima flights were diverted."),
+    ("Shinmoedake eruption on Kyushu: Kirishima ash, flights diverted",
+     "The Kyushu volcano Shinmoedake erupted again, ash over Kirishima, flights diverted."),
+]
+RELIEF = [
+    ("Tokyo sends relief teams to Kirishima after the Shinmoedake volcano eruption",
+     "The government in Tokyo dispatched relief teams and soldiers to Kirishima; the prime minister pledged aid to "
+     "families evacuated from the ash."),
+    ("Kirishima evacuees receive aid after Shinmoedake eruption",
+     "Soldiers and relief teams handed aid to families evacuated from Kirishima after the eruption, the government in "
+     "Tokyo said."),
+    ("Prime minister pledges aid to Kirishima families evacuated over Shinmoedake",
+     "Relief teams and soldiers reached Kirishima; evacuated families were promised government aid, the prime minister "
+     "said in Tokyo."),
+]
+
+
+def _follow_up_case(cfg: ClusterConfig, dated: bool = True, relief: int = 2, grows: str = "relief"):
+    """The eruption story (4 reports, hours 0-20) and a relief story opened at
+    hour 22 ("st-b"), then one article at hour 23 that joins the relief story
+    (grows="relief") or the eruption story (grows="eruption"); the relief
+    story then holds *relief* reports. Undated: every article has one date,
+    as in the AllSides and ECB+ streams. Returns the engine, the eruption
+    story's id, the last article's assignment and the relief story's centre
+    scored against the eruption story once the last article is placed (what
+    the rule compares; None if the two were merged)."""
+    from datetime import datetime, timezone
+
+    t0 = datetime(2018, 3, 20, 6, tzinfo=timezone.utc)
+
+    def at(h):
+        return t0 + timedelta(hours=h) if dated else t0
+
+    eng = StoryEngine(cfg)
+    for i in range(30):  # background, so that the event's words are rare
+        eng.observe(f"market report {i} shares bonds currency", "traders said prices moved", "en", t0)
+    a = eng._new_story(eng._prepare(StoryDoc("a0", at(0), *ERUPTION[0], lang="en")))
+    for i, h in enumerate((1, 2, 20), 1):
+        eng._attach(eng._prepare(StoryDoc(f"a{i}", at(h), *ERUPTION[i], lang="en")), a)
+    b = eng._new_story(eng._prepare(StoryDoc("b0", at(22), *RELIEF[0], lang="en")), "st-b")
+    for i in range(1, relief - (grows == "relief")):
+        eng._attach(eng._prepare(StoryDoc(f"b{i}", at(22), *RELIEF[i], lang="en")), b)
+    last = StoryDoc("d", at(23), *(RELIEF[relief - 1] if grows == "relief" else ERUPTION[4]), lang="en")
+    got = eng.add(last)
+    p = None
+    if "st-b" in eng.stories:
+        p = eng._centre_probability(eng._story_as_doc(b, "en"), b, eng.story(a.id))
+    return eng, a.id, got, p
+
+
+def _follow_up_cfg(**kw) -> ClusterConfig:
+    # merge_threshold off: only the story-to-story checks may merge here
+    return ClusterConfig(use_embeddings=False, merge_threshold=1.01, **kw)
+
+
+@pytest.mark.parametrize("grows", ["relief", "eruption"])
+def test_follow_up_merge_folds_a_later_smaller_cluster_into_the_older_story(grows):
+    # with the rule off, the relief story's centre scores between the two
+    # thresholds against the eruption story: only the follow-up rule can merge it
+    p = _follow_up_case(_follow_up_cfg(), grows=grows)[3]
+    assert 0.6 <= p < ClusterConfig().story_merge_threshold
+    eng, a, got, p = _follow_up_case(_follow_up_cfg(follow_up_merge_threshold=0.6), grows=grows)
+    assert p is None
+    assert got.story_id == a and "st-b" in got.merged and not got.is_new_story
+    assert eng.resolve("st-b") == a and eng.aliases["st-b"] == a and "st-b" not in eng.stories
+    assert {eng.story_of(d) for d in ("a0", "b0", "d")} == {a}
+    assert eng.story(a).size == 6 + (grows == "eruption")
+
+
+@pytest.mark.parametrize("case", ["larger than half", "opened too late", "undated"])
+def test_follow_up_merge_needs_time_order_and_a_smaller_cluster(case):
+    kw, dated, relief = {}, True, 2
+    if case == "larger than half":
+        relief = 3  # 3 members against 4
+    elif case == "opened too late":
+        kw["window_hours"] = 21.0  # opened 22 h after the eruption story (both still live)
+    else:
+        dated = False
+    eng, a, got, p = _follow_up_case(_follow_up_cfg(follow_up_merge_threshold=0.5, **kw), dated, relief)
+    assert p is not None and 0.5 <= p < ClusterConfig().story_merge_threshold  # the score alone would merge
+    assert got.story_id == "st-b" and got.merged == []
+    assert eng.resolve("st-b") == "st-b" and eng.story_of("a0") == a != "st-b"
+    assert eng.story("st-b").size == relief
+
+
+def test_follow_up_merge_is_off_by_default():
+    assert ClusterConfig().follow_up_merge_threshold > 1.0
+    for cfg in (ClusterConfig(use_embeddings=False), _follow_up_cfg()):
+        eng, a, got, p = _follow_up_case(cfg)
+        assert 0.6 <= p < cfg.story_merge_threshold
+        assert got.story_id == "st-b" and got.merged == [] and eng.story_of("a0") == a
+    # the same stream with the rule on merges (see above): the default leaves it alone
+    assert _follow_up_case(_follow_up_cfg(follow_up_merge_threshold=0.6))[2].story_id == a
+
+
 # -- the hashtags ingest computes, fed to the engine without a store -------------------
 
 def test_story_tags_are_the_pipelines_and_the_cache_follows_the_text(tmp_path):
