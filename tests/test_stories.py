@@ -509,9 +509,9 @@ def _follow_up_cfg(**kw) -> ClusterConfig:
 def test_follow_up_merge_folds_a_later_smaller_cluster_into_the_older_story(grows):
     # with the rule off, the relief story's centre scores between the two
     # thresholds against the eruption story: only the follow-up rule can merge it
-    p = _follow_up_case(_follow_up_cfg(), grows=grows)[3]
+    p = _follow_up_case(_follow_up_cfg(follow_up_merge_threshold=1.01), grows=grows)[3]
     assert 0.6 <= p < ClusterConfig().story_merge_threshold
-    eng, a, got, p = _follow_up_case(_follow_up_cfg(follow_up_merge_threshold=0.6), grows=grows)
+    eng, a, got, p = _follow_up_case(_follow_up_cfg(), grows=grows)  # the default: on
     assert p is None
     assert got.story_id == a and "st-b" in got.merged and not got.is_new_story
     assert eng.resolve("st-b") == a and eng.aliases["st-b"] == a and "st-b" not in eng.stories
@@ -535,14 +535,14 @@ def test_follow_up_merge_needs_time_order_and_a_smaller_cluster(case):
     assert eng.story("st-b").size == relief
 
 
-def test_follow_up_merge_is_off_by_default():
-    assert ClusterConfig().follow_up_merge_threshold > 1.0
-    for cfg in (ClusterConfig(use_embeddings=False), _follow_up_cfg()):
+def test_follow_up_merge_is_on_by_default_and_can_be_switched_off():
+    assert ClusterConfig().follow_up_merge_threshold == 0.5
+    assert _follow_up_case(ClusterConfig(use_embeddings=False))[2].merged == ["st-b"]
+    for cfg in (ClusterConfig(use_embeddings=False, follow_up_merge_threshold=1.01),
+                _follow_up_cfg(follow_up_merge_threshold=1.01)):
         eng, a, got, p = _follow_up_case(cfg)
         assert 0.6 <= p < cfg.story_merge_threshold
         assert got.story_id == "st-b" and got.merged == [] and eng.story_of("a0") == a
-    # the same stream with the rule on merges (see above): the default leaves it alone
-    assert _follow_up_case(_follow_up_cfg(follow_up_merge_threshold=0.6))[2].story_id == a
 
 
 # -- the hashtags ingest computes, fed to the engine without a store -------------------
