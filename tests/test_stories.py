@@ -440,7 +440,7 @@ def test_a_growing_story_absorbs_a_live_twin_and_reports_the_merge():
 
 # A volcano's eruption reported four times, then a cluster of relief/aid
 # reactions opened apart from it (written for these tests): what the
-# experimental follow-up merge is for (docs/benchmarks.md, "Why reactions are
+# follow-up merge is for (docs/benchmarks.md, "Why reactions are
 # not joined").
 ERUPTION = [
     ("Shinmoedake volcano erupts on Kyushu, flights diverted",
