@@ -391,8 +391,8 @@ def test_an_aged_or_outdated_page_answers_others_while_one_request_renders_it_an
         assert not follower.done()
         gate[4].set()
         assert await leader == await follower == b"render 4" and renders == [1, 2, 3, 4]
-        # two changes later the page of two versions ago is not given out:
-        # the requests wait for the new rendering
+        # two changes later the newest rendering is still the one given
+        # meanwhile, whatever version it was rendered under
         store.save_article(article(src, 2))
         clock.now += CHECK_EVERY + 1
         assert await get("/about") == b"render 5"  # (moves the cache to this version)
@@ -401,12 +401,118 @@ def test_an_aged_or_outdated_page_answers_others_while_one_request_renders_it_an
         gate[6], started[6] = asyncio.Event(), asyncio.Event()
         leader = asyncio.create_task(get())  # "/" was last rendered two versions ago (render 3)
         await asyncio.wait_for(started[6].wait(), 5)
+        assert await asyncio.wait_for(get(), 5) == b"render 3"
+        gate[6].set()
+        assert await leader == b"render 6" and await get() == b"render 6"
+        # but never one older than 2 x MAX_AGE: then they wait
+        store.save_article(article(src, 4))
+        clock.now += 2 * cache.max_age + 1
+        gate[7], started[7] = asyncio.Event(), asyncio.Event()
+        leader = asyncio.create_task(get())
+        await asyncio.wait_for(started[7].wait(), 5)
         follower = asyncio.create_task(get())
         for _ in range(20):
             await asyncio.sleep(0)
         assert not follower.done()
-        gate[6].set()
-        assert await leader == await follower == b"render 6"
+        gate[7].set()
+        assert await leader == await follower == b"render 7"
+
+    asyncio.run(scenario())
+
+
+def test_versions_changing_faster_than_a_render_do_not_make_every_request_render(store):
+    """On a slow machine a render can outlast the gap between two stored
+    articles. The render under way then finishes under a version the cache
+    has moved past: the requests that waited for it get what it made (not
+    each a render of its own, all at once), the next request renders the
+    page anew while the others get that newest rendering, and only one
+    render of a page runs at a time."""
+    import asyncio
+
+    from akhbar.web.pagecache import PageCacheMiddleware
+
+    clock = Clock()
+    cache = PageCache(store, clock=clock)
+    cache.version.clock = clock
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    renders: list[int] = []
+    running = [0, 0]  # renders running now, most at once
+    gate: dict[int, asyncio.Event] = {}
+    started: dict[int, asyncio.Event] = {}
+
+    async def inner(scope, receive, send):
+        n = len(renders) + 1
+        renders.append(n)
+        running[0] += 1
+        running[1] = max(running)
+        try:
+            if n in gate:
+                started[n].set()
+                await gate[n].wait()
+            else:
+                await asyncio.sleep(0)
+        finally:
+            running[0] -= 1
+        await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/html")]})
+        await send({"type": "http.response.body", "body": f"render {n}".encode()})
+
+    mw = PageCacheMiddleware(inner, cache)
+
+    async def get() -> bytes:
+        scope = {"type": "http", "method": "GET", "path": "/", "root_path": "", "query_string": b"",
+                 "scheme": "http", "headers": [(b"host", b"t")]}
+        out = []
+
+        async def send(m):
+            out.append(m)
+
+        async def receive():
+            return {"type": "http.request", "body": b""}
+
+        await mw(scope, receive, send)
+        return out[1]["body"]
+
+    async def change(n):  # another article stored, and the version read anew
+        store.save_article(article(src, n))
+        clock.now += CHECK_EVERY + 0.1
+        await cache.version.current()
+
+    async def scenario():
+        # the very first render is slow, and two changes land while it runs
+        gate[1], started[1] = asyncio.Event(), asyncio.Event()
+        first = asyncio.create_task(get())
+        await asyncio.wait_for(started[1].wait(), 5)
+        await change(1)
+        waiting = [asyncio.create_task(get()) for _ in range(10)]  # nothing rendered yet: they wait
+        await change(2)
+        waiting += [asyncio.create_task(get()) for _ in range(10)]
+        for _ in range(20):
+            await asyncio.sleep(0)
+        assert not any(w.done() for w in waiting)
+        gate[1].set()
+        # everyone gets render 1 (the version moved past it, but it is the
+        # newest rendering there is), and nobody rendered the page meanwhile
+        assert await first == b"render 1"
+        assert set(await asyncio.wait_for(asyncio.gather(*waiting), 5)) == {b"render 1"}
+        assert renders == [1]
+        # the next request renders it under the current version; others
+        # arriving during that render, and a change later, get render 1
+        gate[2], started[2] = asyncio.Event(), asyncio.Event()
+        leader = asyncio.create_task(get())
+        await asyncio.wait_for(started[2].wait(), 5)
+        await change(3)
+        assert set(await asyncio.wait_for(asyncio.gather(*[get() for _ in range(10)]), 5)) == {b"render 1"}
+        gate[2].set()
+        assert await leader == b"render 2"
+        # render 2 was of a version the cache has moved past: not current,
+        # so the next request renders again, but it is now the newest rendering
+        gate[3], started[3] = asyncio.Event(), asyncio.Event()
+        leader = asyncio.create_task(get())
+        await asyncio.wait_for(started[3].wait(), 5)
+        assert await asyncio.wait_for(get(), 5) == b"render 2"
+        gate[3].set()
+        assert await leader == b"render 3" and await get() == b"render 3"
+        assert renders == [1, 2, 3] and running[1] == 1
 
     asyncio.run(scenario())
 

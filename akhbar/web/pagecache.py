@@ -23,22 +23,27 @@ CHECK_EVERY, as on a large store written to all the time: then within
 CHECK_EVERY). A change committed at time t is shown by
 every request that starts after t + CHECK_EVERY (plus one version query);
 clock-dependent lists lag the clock by at most MAX_AGE. A request that
-arrives while its page is being rendered anew may get the rendering before:
-each bound above grows by at most one render.
+arrives while its page is being rendered anew may get the newest rendering
+there is instead: each bound above grows by at most two renders (the one
+under way may have started before the change; the next one shows it).
 
 Hits are answered by an ASGI middleware before routing: inside the
 security headers, CORS and the rate limit (a hit still spends a token),
 outside the API's ETag layer (an entry keeps its ETag: a hit with a
 matching If-None-Match gets 304). The route is put back in the scope so the
-request histogram keeps its route label. Concurrent misses of one key wait
-for the first one's answer instead of all rendering it, unless there is a
-previous rendering to give them meanwhile: an entry that only outlived
-MAX_AGE (kept up to 2 x MAX_AGE), or the entry of the content version just
-before (kept until the next change, also within 2 x MAX_AGE of its
-rendering). So one request pays each render and the others are not held
-behind it: on a store taking new articles all the time, every change
-would otherwise make every client of the home page wait for one slow
-render (0.1-0.3 s at a million articles).
+request histogram keeps its route label. One request at a time renders a
+page; the others that come meanwhile get the newest rendering of that page
+there is, whatever content version it was rendered under, if it is at most
+2 x MAX_AGE old (an entry that only outlived MAX_AGE, or one of an earlier
+version), and only wait for the render when there is none. A render that
+finishes under a version the cache has since moved past is not kept as
+current, but it is the newest rendering there is: it answers the requests
+that waited for it and those arriving while the page is rendered again.
+Keeping only the previous version's renderings was not enough: on a slow
+machine a render of the home page at a million articles (0.1-0.3 s, more
+under load) can outlast the gap between two stored articles, so the
+version before had never been rendered, every request waited, and all of
+them then rendered the page at once (p99 about 2 s at one article a second).
 """
 
 from __future__ import annotations
@@ -159,9 +164,15 @@ class PageCache:
         self.version = ContentVersion(storage, every=check_every, clock=clock)
         self.max_entries, self.max_bytes, self.max_age, self.clock = max_entries, max_bytes, max_age, clock
         self.bytes = 0
-        self._entries: OrderedDict[tuple, Entry] = OrderedDict()
-        # the entries of the version before the current one: answers only for
-        # requests that arrive while their page is rendered anew (get(stale_ok))
+        self._entries: OrderedDict[tuple, Entry] = OrderedDict()  # the current version's
+        # the newest rendering of each page under any version (the current
+        # entries too), bounded like the entries: answers only for requests
+        # that arrive while their page is rendered anew (get(stale_ok))
+        self._latest: OrderedDict[tuple, Entry] = OrderedDict()
+        self._latest_bytes = 0
+        # the entries of the version before the current one: answers for
+        # requests that read that version (they raced a change, or the
+        # content went back to it: an alias set then unset)
         self._previous: dict[tuple, Entry] = {}
         self._previous_version = None
         self._values: dict[tuple, tuple] = {}  # key -> (version, at, value)
@@ -173,14 +184,14 @@ class PageCache:
         return len(self._entries)
 
     def _sync(self, version) -> bool:
-        """Caller holds the lock: a new version drops everything at once.
-        False for a request that read the version just before the current
-        one (it raced a change): nothing moves back for it."""
+        """Caller holds the lock: a new version drops the current entries at
+        once (they become the previous ones; the newest renderings stay, for
+        stale answers; at most 3 x max_bytes in all, mostly the same
+        objects). False for a request that read the version just before the
+        current one (it raced a change): nothing moves back for it."""
         if version == self._previous_version and version != self._seen:
             return False
         if version != self._seen:
-            # (at most 2 x max_bytes in all: the previous generation is
-            # dropped whole at the next change)
             self._previous = self._entries if self._seen is not None else {}
             self._previous_version = self._seen
             self._entries = OrderedDict()
@@ -191,35 +202,49 @@ class PageCache:
 
     def get(self, key: tuple, version, *, stale_ok: bool = False) -> Entry | None:
         """The entry of *key* rendered under *version*, if younger than
-        max_age; with *stale_ok*, also one up to twice that age, or else the
-        one rendered under the version before, if younger than twice max_age
-        (kept for that: see PageCacheMiddleware)."""
+        max_age; with *stale_ok*, else the newest rendering of *key* under
+        any version, if younger than twice max_age (kept for that: see
+        PageCacheMiddleware)."""
         with self._lock:
+            now = self.clock()
             if not self._sync(version):  # its own version's entries are the previous ones
                 entry = self._previous.get(key)
-                return entry if entry is not None and self.clock() - entry.at <= self.max_age else None
-            entry = self._entries.get(key)
-            if entry is not None:
-                age = self.clock() - entry.at
-                if age <= self.max_age * (2 if stale_ok else 1):
-                    self._entries.move_to_end(key)
+                if entry is not None and now - entry.at <= self.max_age:
                     return entry
-                if age > 2 * self.max_age:
-                    self._drop(key)
+            else:
+                entry = self._entries.get(key)
+                if entry is not None:
+                    if now - entry.at <= self.max_age:
+                        self._entries.move_to_end(key)
+                        return entry
+                    self._drop(key)  # (still the newest rendering, if it is)
             if stale_ok:
-                entry = self._previous.get(key)
-                if entry is not None and self.clock() - entry.at <= 2 * self.max_age:
-                    return entry
+                entry = self._latest.get(key)
+                if entry is not None:
+                    if now - entry.at <= 2 * self.max_age:
+                        return entry
+                    self._forget(key)
             return None
 
     def put(self, key: tuple, entry: Entry) -> bool:
+        """Keep *entry* as the newest rendering of *key* (unless a newer one
+        is kept) and, if rendered under the current version, as its entry.
+        True when it became the current entry."""
         size = entry.size
         if size > MAX_ENTRY_BYTES or size > self.max_bytes:
             return False
         with self._lock:
+            newest = self._latest.get(key)
+            if newest is None or newest.at <= entry.at:
+                if newest is not None:
+                    self._forget(key)
+                self._latest[key] = entry
+                self._latest_bytes += size
+                while len(self._latest) > self.max_entries or self._latest_bytes > self.max_bytes:
+                    self._forget(next(iter(self._latest)))
             if self._seen is not None and entry.version != self._seen:
                 # rendered under a version the cache has moved past (a slow
-                # render): keeping it would drop the newer entries
+                # render): keeping it as current would drop the newer entries
                 return False
             self._sync(entry.version)
             if key in self._entries:
@@ -233,12 +258,16 @@ class PageCache:
     def _drop(self, key) -> None:
         self.bytes -= self._entries.pop(key).size
 
+    def _forget(self, key) -> None:
+        self._latest_bytes -= self._latest.pop(key).size
+
     def clear(self) -> None:
         with self._lock:
             self._entries.clear()
+            self._latest.clear()
             self._previous, self._previous_version = {}, None
             self._values.clear()
-            self.bytes = 0
+            self.bytes = self._latest_bytes = 0
 
     def memo(self, key: tuple, compute, max_age: float | None = None):
         """compute(), reused while the content version holds and for at most
@@ -335,15 +364,17 @@ class PageCacheMiddleware:
         if version is None:
             return await self.app(scope, receive, send)
         entry = self.cache.get(key, version)
-        if entry is None and key in self._inflight:
-            # the same page is being rendered: answer with its previous
-            # rendering meanwhile (aged, or of the version just before), so
-            # a slow render (home at 1M articles: 0.1-0.3 s) does not hold
-            # every client of that page; with none, wait for the render
+        while entry is None and key in self._inflight:
+            # the same page is being rendered: answer with the newest
+            # rendering there is meanwhile, so a slow render (home at 1M
+            # articles: 0.1-0.3 s) does not hold every client of that page;
+            # with none, wait for the render and take what it made (even if
+            # the version moved on meanwhile: rendering it again in every
+            # waiting request at once is what would hold them all)
             entry = self.cache.get(key, version, stale_ok=True)
             if entry is None:
                 await self._inflight[key].wait()
-                entry = self.cache.get(key, version)
+                entry = self.cache.get(key, version, stale_ok=True)
         if entry is not None:
             _HIT.inc()
             return await self._answer(scope, send, entry)
@@ -372,7 +403,9 @@ class PageCacheMiddleware:
         await send({"type": "http.response.body", "body": entry.body})
 
     async def _render(self, scope, receive, send, key, version) -> None:
-        state = {"start": None, "chunks": [], "size": 0, "keep": True}
+        # an entry's age counts from the start of its render: what it shows
+        # was read from then on
+        state = {"start": None, "chunks": [], "size": 0, "keep": True, "at": self.cache.clock()}
 
         async def capture(message):
             if state["keep"]:
@@ -390,7 +423,7 @@ class PageCacheMiddleware:
                         if not message.get("more_body", False):
                             status, headers = state["start"]
                             self.cache.put(key, Entry(status, headers, b"".join(state["chunks"]), scope.get("route"),
-                                                      version, self.cache.clock()))
+                                                      version, state["at"]))
                             state["keep"] = False
             await send(message)
 
