@@ -477,7 +477,7 @@ def wrk(url: str, seconds: int, connections: int = 64, threads: int = 2) -> dict
     return res
 
 
-def serve_bench(db: Path, seconds: int, runs: int, quick: bool = False) -> dict:
+def serve_bench(db: Path, seconds: int, runs: int, quick: bool = False, write_every: float = 1.0) -> dict:
     import urllib.request
     from urllib.parse import quote
 
@@ -547,7 +547,8 @@ def serve_bench(db: Path, seconds: int, runs: int, quick: bool = False) -> dict:
         # as the crawler does): each one moves the content version, so every
         # kept page is rendered anew after it
         writing = {k: [] for k in targets if k != "static (floor)"}
-        writer = subprocess.Popen([PY, ME, "--child", "writer", "--db", str(db), "--dir", str(db.parent)] +
+        writer = subprocess.Popen([PY, ME, "--child", "writer", "--db", str(db), "--dir", str(db.parent),
+                                   "--write-every", str(write_every)] +
                                   (["--quick"] if quick else []),
                                   stdout=subprocess.PIPE, text=True)
         try:
@@ -571,7 +572,7 @@ def serve_bench(db: Path, seconds: int, runs: int, quick: bool = False) -> dict:
         except subprocess.TimeoutExpired:
             proc.kill()
     return dict(tag=tag.name, tag_articles=tag.count, targets=targets, single_ms=single, single_miss_ms=single_miss, results=results,
-                writing=writing, writer=writer_res, calls_ms=storage_calls(db))
+                writing=writing, writer=writer_res, write_every=write_every, calls_ms=storage_calls(db))
 
 
 def storage_calls(db: Path) -> dict:
@@ -629,6 +630,9 @@ def main() -> None:
     ap.add_argument("--wrk-seconds", type=int)
     ap.add_argument("--dir", type=Path, default=ROOT / ".bench")
     ap.add_argument("--json", type=Path, help="also write every figure here")
+    ap.add_argument("--write-every", type=float, default=1.0,
+                    help="serve: seconds between two articles stored while serving (1: a busy crawler; "
+                         "less: content changing faster than a page renders, as on a slow machine)")
     # internal: one section in a child process
     ap.add_argument("--child", choices=["ingest", "poll", "growth", "writer"], help=argparse.SUPPRESS)
     ap.add_argument("--seed", type=int, default=1, help=argparse.SUPPRESS)
@@ -650,7 +654,7 @@ def main() -> None:
         print(json.dumps(run_poll(cfg["poll_feeds"], cfg["runs"], args.dir)))
         return
     if args.child == "writer":
-        print(json.dumps(run_writer(args.db, 1.0, cfg["uniques"])))
+        print(json.dumps(run_writer(args.db, args.write_every, cfg["uniques"])))
         return
     if args.child == "growth":
         print(json.dumps(run_growth(args.db, cfg["growth_batch"], cfg["uniques"], cfg["runs"])))
@@ -698,7 +702,7 @@ def main() -> None:
     if "serve" in sections:
         db = ensure_store(args.dir, cfg["serve_size"], rows)
         log(f"serve: {db} ...")
-        res = serve_bench(db, cfg["wrk_s"], cfg["runs"], quick=args.quick)
+        res = serve_bench(db, cfg["wrk_s"], cfg["runs"], quick=args.quick, write_every=args.write_every)
         res["store"] = store_desc(db)
         out["serve"] = res
         print_serve(res, cfg, cmd)
@@ -861,7 +865,9 @@ def print_serve(res, cfg, cmd) -> None:
           f"never seen, so the page is rendered afresh (storage calls + template), as after every content change.\n")
     if res.get("writing"):
         w = res.get("writer") or {}
-        print(f"While another process stores a new article every second (the newest: it heads the home page; "
+        every = res.get("write_every", 1.0)
+        every = "second" if every == 1.0 else f"{every:g} s"
+        print(f"While another process stores a new article every {every} (the newest: it heads the home page; "
               f"{w.get('saved', '?')} stored, save {w.get('save_ms') or float('nan'):.1f} ms median, removed afterwards), "
               f"so each page is rendered anew after every article:\n")
         print("| target | req/s | p50 ms | p99 ms | share of floor req/s | errors |")

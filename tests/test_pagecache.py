@@ -574,3 +574,58 @@ def test_requests_go_on_with_the_version_they_have_while_one_reads_it_anew(store
         assert await reader != first and await cv.current() != first
 
     asyncio.run(scenario())
+
+
+def test_the_weeks_popular_hashtags_are_recomputed_at_most_once_per_ttl_whatever_is_stored(store, other):
+    """The home page's popular hashtags (a week of counts) are not recomputed
+    after every stored article, only once per POPULAR_TTL; the newest
+    articles on the same page still show at once."""
+    from akhbar.web.app import POPULAR_TTL
+
+    src = store.add_source(Source(url="https://a.example/rss", name="المصدر"))
+    store.save_article(article(src, 1, tags=["تونس"]))
+    app, clock = app_for(store)
+    with TestClient(app) as client:
+        def popular(page: str) -> str:  # the aside, not the cards (they show their tags too)
+            return page.split('<aside class="trending"', 1)[1].split("</aside>", 1)[0]
+
+        page = client.get("/").text
+        assert "#تونس" in popular(page) and "#الجزائر" not in popular(page)
+        for n in range(2, 5):
+            other.save_article(article(src, n, tags=["الجزائر"], title=f"خبر جديد {n}"))
+        clock.now += CHECK_EVERY
+        page = client.get("/").text
+        assert "خبر جديد 4" in page  # the page itself is rendered anew...
+        assert "#الجزائر" not in popular(page)  # ...with the week's counts of before
+        clock.now += POPULAR_TTL  # due: the next rendering (after the next article) recomputes them
+        other.save_article(article(src, 5, tags=["الجزائر"]))
+        clock.now += CHECK_EVERY
+        assert "#الجزائر" in popular(client.get("/").text)
+
+
+def test_a_periodic_value_is_computed_once_per_ttl_and_others_get_the_one_before_meanwhile(store):
+    import threading
+
+    clock = Clock()
+    cache = PageCache(store, clock=clock)
+    calls: list[int] = []
+    release, computing = threading.Event(), threading.Event()
+
+    def compute():
+        calls.append(1)
+        if len(calls) == 2:
+            computing.set()
+            release.wait(10)
+        return len(calls)
+
+    assert cache.every(("k",), compute, 30) == 1
+    assert cache.get(("page",), ("another version",)) is None  # a content change keeps it
+    assert cache.every(("k",), compute, 30) == 1 and calls == [1]
+    clock.now += 31
+    worker = threading.Thread(target=lambda: cache.every(("k",), compute, 30))
+    worker.start()
+    assert computing.wait(10)
+    assert cache.every(("k",), compute, 30) == 1  # not held behind the recomputation
+    release.set()
+    worker.join(10)
+    assert cache.every(("k",), compute, 30) == 2 and calls == [1, 1]

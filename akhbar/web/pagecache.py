@@ -22,7 +22,10 @@ own Storage (unless those re-checks already took CHECK_BUDGET of the last
 CHECK_EVERY, as on a large store written to all the time: then within
 CHECK_EVERY). A change committed at time t is shown by
 every request that starts after t + CHECK_EVERY (plus one version query);
-clock-dependent lists lag the clock by at most MAX_AGE. A request that
+clock-dependent lists lag the clock by at most MAX_AGE; the home page's
+trending and popular hashtags (counts over days, recomputed at most once a
+minute and every 30 s: PageCache.every) lag the content by that much more.
+A request that
 arrives while its page is being rendered anew may get the newest rendering
 there is instead: each bound above grows by at most two renders (the one
 under way may have started before the change; the next one shows it).
@@ -176,6 +179,7 @@ class PageCache:
         self._previous: dict[tuple, Entry] = {}
         self._previous_version = None
         self._values: dict[tuple, tuple] = {}  # key -> (version, at, value)
+        self._periodic: dict[tuple, tuple] = {}  # key -> (at, value): every(), whatever the version
         self._computing: dict[tuple, threading.Lock] = {}  # memo keys: a few fixed names
         self._seen = None  # the version the entries belong to
         self._lock = threading.Lock()
@@ -267,6 +271,7 @@ class PageCache:
             self._latest.clear()
             self._previous, self._previous_version = {}, None
             self._values.clear()
+            self._periodic.clear()
             self.bytes = self._latest_bytes = 0
 
     def memo(self, key: tuple, compute, max_age: float | None = None):
@@ -293,6 +298,34 @@ class PageCache:
                 if self._seen == version:
                     self._values[key] = (version, at, value)
         return value
+
+
+    def every(self, key: tuple, compute, ttl: float):
+        """compute(), at most once per *ttl* seconds whatever the content
+        version: for aggregates over days that one more article barely moves
+        (trending and popular hashtags), which would otherwise be recomputed
+        after every stored article. One caller recomputes when the value is
+        due, the others get the value before meanwhile; only the very first
+        call waits. Blocking."""
+        with self._lock:
+            hit = self._periodic.get(key)
+            key_lock = self._computing.setdefault(("every",) + key, threading.Lock())
+        if hit is not None and self.clock() - hit[0] <= ttl:
+            return hit[1]
+        if not key_lock.acquire(blocking=hit is None):
+            return hit[1]
+        try:
+            with self._lock:
+                hit = self._periodic.get(key)
+            if hit is not None and self.clock() - hit[0] <= ttl:
+                return hit[1]
+            at = self.clock()
+            value = compute()
+            with self._lock:
+                self._periodic[key] = (at, value)
+            return value
+        finally:
+            key_lock.release()
 
 
 def sources_with_counts(app) -> list:
