@@ -558,9 +558,9 @@ def serve_bench(db: Path, seconds: int, runs: int, quick: bool = False, write_ev
                                   (["--quick"] if quick else []),
                                   stdout=subprocess.PIPE, text=True)
         try:
-            # measure only once the writer stores (its start loads the analysed
-            # articles and the models: seconds of CPU that would be charged to
-            # the first run), then a few articles more
+            # measure only once the writer stores (its start imports the
+            # pipeline and loads the analysed articles: seconds of CPU that
+            # would be charged to the first run), then a few articles more
             deadline = time.monotonic() + 300
             while not ready.exists():
                 if writer.poll() is not None or time.monotonic() > deadline:

@@ -55,6 +55,22 @@ def article(src, n, *, tags=(), title=None, when=None) -> Article:
                    published=when or NOW - timedelta(hours=1) + timedelta(minutes=n))
 
 
+async def asgi_get(app, path: str) -> bytes:
+    """The body of a plain GET of *path* sent straight to the ASGI *app*."""
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "query_string": b"",
+             "scheme": "http", "headers": [(b"host", b"t")]}
+    out = []
+
+    async def send(m):
+        out.append(m)
+
+    async def receive():
+        return {"type": "http.request", "body": b""}
+
+    await app(scope, receive, send)
+    return out[1]["body"]
+
+
 def lookups(result: str) -> float:
     return REGISTRY.get_sample_value("akhbar_page_cache_lookups_total", {"result": result}) or 0.0
 
@@ -345,18 +361,7 @@ def test_an_aged_or_outdated_page_answers_others_while_one_request_renders_it_an
     mw = PageCacheMiddleware(inner, cache)
 
     async def get(path: str = "/") -> bytes:
-        scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "query_string": b"",
-                 "scheme": "http", "headers": [(b"host", b"t")]}
-        out = []
-
-        async def send(m):
-            out.append(m)
-
-        async def receive():
-            return {"type": "http.request", "body": b""}
-
-        await mw(scope, receive, send)
-        return out[1]["body"]
+        return await asgi_get(mw, path)
 
     async def scenario():
         assert await get() == b"render 1"
@@ -459,18 +464,7 @@ def test_versions_changing_faster_than_a_render_do_not_make_every_request_render
     mw = PageCacheMiddleware(inner, cache)
 
     async def get() -> bytes:
-        scope = {"type": "http", "method": "GET", "path": "/", "root_path": "", "query_string": b"",
-                 "scheme": "http", "headers": [(b"host", b"t")]}
-        out = []
-
-        async def send(m):
-            out.append(m)
-
-        async def receive():
-            return {"type": "http.request", "body": b""}
-
-        await mw(scope, receive, send)
-        return out[1]["body"]
+        return await asgi_get(mw, "/")
 
     async def change(n):  # another article stored, and the version read anew
         store.save_article(article(src, n))

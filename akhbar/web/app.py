@@ -337,7 +337,8 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
     @app.get("/", **html)
     def home(request: Request, cursor: str | None = None):
         store: Storage = request.app.state.storage
-        memo = request.app.state.page_cache.memo  # the lists below, shared by every language and page
+        cache = request.app.state.page_cache  # the lists below, shared by every language and page
+        memo = cache.memo
         page = list_page(store, cursor=cursor)
         # no article counts: the banner does not show them, and counting reads every article
         unreachable = memo(("unreachable",), lambda: [
@@ -351,7 +352,7 @@ def create_app(settings: Settings | None = None, storage: Storage | None = None)
         # the week's counts move little with one more article; recomputed
         # after every one, they were most of a render under constant writes
         # (30-90 ms at a million articles)
-        tags = request.app.state.page_cache.every(("top_tags",), popular, POPULAR_TTL)
+        tags = cache.every(("top_tags",), popular, POPULAR_TTL)
         trending = trending_tags(request.app) if not cursor else []
         top = memo(("top_stories",), lambda: store.top_stories(limit=6)) if not cursor else []
         return render(request, "index.html", page=page, older=older_link(request, page),

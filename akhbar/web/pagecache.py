@@ -25,10 +25,10 @@ every request that starts after t + CHECK_EVERY (plus one version query);
 clock-dependent lists lag the clock by at most MAX_AGE; the home page's
 trending and popular hashtags (counts over days, recomputed at most once a
 minute and every 30 s: PageCache.every) lag the content by that much more.
-A request that
-arrives while its page is being rendered anew may get the newest rendering
-there is instead: each bound above grows by at most two renders (the one
-under way may have started before the change; the next one shows it).
+A request that arrives while its page is being rendered anew may get the
+newest rendering there is instead: each bound above grows by at most two
+renders (the one under way may have started before the change; the next
+one shows it).
 
 Hits are answered by an ASGI middleware before routing: inside the
 security headers, CORS and the rate limit (a hit still spends a token),
@@ -298,7 +298,6 @@ class PageCache:
                 if self._seen == version:
                     self._values[key] = (version, at, value)
         return value
-
 
     def every(self, key: tuple, compute, ttl: float):
         """compute(), at most once per *ttl* seconds whatever the content
