@@ -29,7 +29,7 @@ from akhbar.feeds.parser import html_to_text  # noqa: E402
 from akhbar.pipeline import content_hash, url_key  # noqa: E402
 from akhbar.replay import RecordError, SourceCache, parse_ant  # noqa: E402
 from akhbar.search import SearchQuery  # noqa: E402
-from akhbar.search.index import index_doc, source_facet  # noqa: E402
+from akhbar.search.index import facet_tokens, index_doc  # noqa: E402
 from akhbar.sections import section_for_label  # noqa: E402
 from akhbar.storage import open_storage  # noqa: E402
 
@@ -81,10 +81,10 @@ def build(path: Path, n: int, recs: list, seed: int = 1) -> None:
         if copy:  # light changes: each copy loses a few percent of its body terms
             terms = body.split()
             body = " ".join(t for t in terms if rng.random() > 0.03)
+        section = section_for_label(r.entry.section)
         batch_a.append((i, src_ids[r.source], url, f"{url_key(url)}#{i}", r.entry.title, r.entry.summary, text,
-                        published, published, "ar", section_for_label(r.entry.section),
-                        content_hash(r.entry.title, text)))
-        batch_s.append((i, doc.title, body, doc.tags, doc.source, source_facet(src_ids[r.source])))
+                        published, published, "ar", section, content_hash(r.entry.title, text)))
+        batch_s.append((i, doc.title, body, doc.tags, doc.source, facet_tokens(src_ids[r.source], section)))
         if len(batch_a) == 5000 or i == n:
             db.executemany(
                 "INSERT INTO articles(id, source_id, url, url_key, title, summary, text, html, published_at, fetched_at,"

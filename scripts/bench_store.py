@@ -96,7 +96,7 @@ def to_article(row: dict, **kw):
 def build_store(path: Path, n: int, rows: list[dict], *, seed: int = 5, log=print) -> dict:
     """Build a SQLite store of *n* articles at *path* (see the module docstring)."""
     from akhbar.models import Source
-    from akhbar.search.index import index_doc, source_facet  # noqa: F401  (documented: the rows' terms come from index_doc)
+    from akhbar.search.index import facet_tokens, index_doc  # noqa: F401  (documented: the rows' terms come from index_doc)
     from akhbar.storage import open_storage
     from akhbar.text.analyze import analyze_for_index
 
@@ -177,7 +177,7 @@ def build_store(path: Path, n: int, rows: list[dict], *, seed: int = 5, log=prin
                    pub, r["lang"], r["section"], r["content_hash"], 0, story_id))
         title_t, body_t, tags_t = r["ix"]
         body_t = " ".join(t for t in body_t.split() if rng.random() > 0.03)
-        bs.append((aid, title_t, body_t, tags_t, src_terms[src], source_facet(src)))
+        bs.append((aid, title_t, body_t, tags_t, src_terms[src], facet_tokens(src, r["section"])))
         for tid in tag_ids.get(orig_ids[k], ()):
             bt.append((aid, tid, pub))
         if len(ba) >= 5000 or i == n - 1:

@@ -105,3 +105,50 @@ def test_0010_files_every_indexed_article_under_its_source(tmp_path):
                                         (3, "body3", source_facet(1))]
     hits = store.search(SearchQuery(text="حكومة", source_id=1)).hits
     assert sorted(h.article.id for h in hits) == [1, 3]
+
+
+def test_0011_files_every_indexed_article_under_its_section(tmp_path):
+    """0011 adds each article's section token to SQLite's facets column
+    (the string facet_tokens() makes); its downgrade takes them out again."""
+    from datetime import datetime, timezone
+
+    from alembic import command
+    from sqlalchemy import create_engine, text
+
+    from akhbar.search import SearchQuery
+    from akhbar.search.index import facet_tokens
+    from akhbar.storage.migrate import alembic_config
+
+    url = f"sqlite:///{tmp_path / 'old.db'}"
+    engine = create_engine(url)
+    upgrade(engine, "0010")
+    now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
+    arts = ((1, 1, "politics"), (2, 2, "health"), (3, 1, None), (4, 2, ""))
+    with engine.begin() as conn:
+        for sid in (1, 2):
+            conn.execute(text("INSERT INTO sources (id, url, name, status, error_count, created_at) "
+                              "VALUES (:i, :u, 'n', 'active', 0, '2025-01-01 00:00:00')"), {"i": sid, "u": f"https://{sid}.example/f"})
+        for i, sid, sec in arts:
+            conn.execute(text(
+                "INSERT INTO articles (id, source_id, url, url_key, title, summary, text, html, published_at,"
+                " fetched_at, content_hash, extracted, section) VALUES (:i, :s, :u, :u, 't', '', '', '', :now, :now, '', 0, :sec)"),
+                {"i": i, "s": sid, "u": f"a.example/{i}", "now": now, "sec": sec})
+            conn.execute(text("INSERT INTO article_search(rowid, title, body, tags, source, facets)"
+                              " VALUES (:i, 'حكوم', :b, '', 'n', :f)"), {"i": i, "b": f"body{i}", "f": facet_tokens(sid)})
+    engine.dispose()
+    store = open_storage(url)  # upgrades to head
+    with store.engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT rowid, body, facets FROM article_search ORDER BY rowid").all()
+    assert [tuple(r) for r in rows] == [(i, f"body{i}", facet_tokens(sid, sec)) for i, sid, sec in arts]
+    assert [h.article.id for h in store.search(SearchQuery(text="حكومة", section="health")).hits] == [2]
+    assert [h.article.id for h in store.search(SearchQuery(text="حكومة", section="politics", source_id=1)).hits] == [1]
+    store.close()
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        cfg = alembic_config(url)
+        cfg.attributes["connection"] = conn
+        command.downgrade(cfg, "0010")
+    with engine.connect() as conn:
+        rows = conn.exec_driver_sql("SELECT rowid, facets FROM article_search ORDER BY rowid").all()
+    assert [tuple(r) for r in rows] == [(i, facet_tokens(sid)) for i, sid, _ in arts]
+    engine.dispose()

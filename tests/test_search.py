@@ -170,23 +170,54 @@ def test_source_filter_finds_a_sources_matches_however_many_newer_matches_others
     assert found(store, "الحكومة", source_id=quiet.id, since=datetime.now(timezone.utc) - timedelta(days=1)) == []
 
 
+def test_section_filter_finds_a_sections_matches_however_many_newer_matches_others_have(store):
+    """As for a source: the ranked window is the newest of the asked
+    section's own matches (a facet token on SQLite, an index on PostgreSQL)."""
+    src = store.add_source(Source(url="https://a.example/feed", name="a"))
+    old_id, _ = store.save_article(Article(
+        url="https://a.example/old", url_key="a.example/old", title="الحكومة تدعم المستشفيات",
+        text="أعلنت الحكومة دعم المستشفيات.", source_id=src.id, lang="ar", section="health",
+        published=datetime.now(timezone.utc) - timedelta(days=3)))
+    for i in range(6):
+        store.save_article(Article(
+            url=f"https://a.example/{i}", url_key=f"a.example/{i}", title=f"الحكومة والبرلمان {i}",
+            text="ناقش البرلمان خطة الحكومة.", source_id=src.id, lang="ar", section="politics",
+            published=datetime.now(timezone.utc) - timedelta(hours=i)))
+    store.SEARCH_WINDOW = store.SEARCH_WINDOW_MAX = 2  # this instance only
+    assert found(store, "الحكومة", section="health") == [old_id]
+    assert len(found(store, "الحكومة", section="politics")) == 2
+    # a section too large to intersect first (SQLite) is intersected once
+    # filtering the newest matches has left too few
+    store.FACET_MAX_SHARE = 0.0
+    assert found(store, "الحكومة", section="health") == [old_id]
+    assert found(store, "الحكومة", section="health", source_id=src.id) == [old_id]
+    assert found(store, "الحكومة", section="sports") == []
+    # a section is request input: quotes and FTS5 syntax in it match nothing and never fail
+    assert found(store, "الحكومة", section='health" OR "x') == []
+    assert found(store, "الحكومة", section="health) OR (*") == []
+
+
 def test_no_query_reaches_the_source_facet_tokens(tmp_path):
     """Facet tokens (SQLite) filter, never match: a query written like one
-    finds nothing, and a source filter ranks exactly as the unfiltered search."""
-    from akhbar.search.index import source_facet
+    finds nothing, and a source or section filter ranks exactly as the
+    unfiltered search."""
+    from akhbar.search.index import section_facet, source_facet
     from akhbar.storage import open_storage
 
     store = open_storage(f"sqlite:///{tmp_path / 'f.db'}")
     src = store.add_source(Source(url="https://a.example/feed", name="a"))
     for i in range(3):
         store.save_article(Article(url=f"https://a.example/{i}", url_key=f"a.example/{i}", title="خبر الحكومة",
-                                   text="الحكومة " * (i + 1), source_id=src.id, lang="ar",
+                                   text="الحكومة " * (i + 1), source_id=src.id, lang="ar", section="politics",
                                    published=datetime.now(timezone.utc) - timedelta(hours=i)))
-    token = source_facet(src.id)
-    assert found(store, token) == [] and found(store, f"src{src.id}") == []
+    token, sec = source_facet(src.id), section_facet("politics")
+    for q in (token, f"src{src.id}", sec, "secpolitics", "politics"):
+        assert found(store, q) == [], q
     with store.engine.connect() as conn:
-        assert conn.exec_driver_sql("SELECT count(*) FROM article_search WHERE facets = ?", (token,)).scalar() == 3
+        assert conn.exec_driver_sql("SELECT count(*) FROM article_search WHERE facets = ?",
+                                    (f"{token} {sec}",)).scalar() == 3
     plain = store.search(SearchQuery(text="الحكومة")).hits
-    filtered = store.search(SearchQuery(text="الحكومة", source_id=src.id)).hits
-    assert [h.article.id for h in filtered] == [h.article.id for h in plain]
-    assert [h.score for h in filtered] == pytest.approx([h.score for h in plain], rel=1e-9)
+    for kw in ({"source_id": src.id}, {"section": "politics"}, {"source_id": src.id, "section": "politics"}):
+        filtered = store.search(SearchQuery(text="الحكومة", **kw)).hits
+        assert [h.article.id for h in filtered] == [h.article.id for h in plain]
+        assert [h.score for h in filtered] == pytest.approx([h.score for h in plain], rel=1e-9)

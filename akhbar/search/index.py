@@ -17,7 +17,7 @@ class IndexDoc:
     body: str
     tags: str
     source: str
-    facets: str = ""  # filter tokens (source_facet), never ranked
+    facets: str = ""  # filter tokens (facet_tokens), never ranked
 
 
 def source_facet(source_id: int) -> str:
@@ -29,12 +29,27 @@ def source_facet(source_id: int) -> str:
     return f"src\u0640{int(source_id)}"
 
 
+def section_facet(slug: str) -> str:
+    """The token that files an article under its section (a taxonomy slug,
+    which never changes once the article is stored), like source_facet."""
+    return f"sec\u0640{slug}"
+
+
+def facet_tokens(source_id: int | None, section: str | None = None) -> str:
+    """Every facet token of an article, as the index's facets column holds
+    them (migration 0011 writes the same string in SQL)."""
+    out = [source_facet(source_id)] if source_id is not None else []
+    if section:
+        out.append(section_facet(section))
+    return " ".join(out)
+
+
 def index_doc(title: str, text: str, tags: list[str], source_name: str, lang: str | None,
-              source_id: int | None = None) -> IndexDoc:
+              source_id: int | None = None, section: str | None = None) -> IndexDoc:
     return IndexDoc(
         title=analyze_for_index(title or "", "", lang),
         body=analyze_for_index("", (text or "")[:MAX_BODY_CHARS], lang),
         tags=analyze_for_index(" ".join(tags or ()), "", lang),
         source=analyze_for_index(source_name or "", "", lang),
-        facets=source_facet(source_id) if source_id is not None else "",
+        facets=facet_tokens(source_id, section),
     )

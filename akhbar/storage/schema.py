@@ -130,6 +130,8 @@ articles = Table(
     Index(None, "source_id", "published_at", "id"),
     Index(None, "section", "published_at", "id"),
     Index(None, "story_id", "published_at", "id"),
+    # what the search ranks and filters by, read without the row (migration 0012)
+    Index("ix_articles_search_cover", "id", "published_at", "section", "lang", "source_id"),
 )
 
 # What the story engine derived from each article (embedding, MinHash,

@@ -9,6 +9,7 @@ from __future__ import annotations
 import base64
 import logging
 import threading
+import time
 from datetime import datetime, timezone
 from typing import Iterable
 
@@ -16,7 +17,7 @@ from sqlalchemy import and_, bindparam, case, create_engine, event, func, select
 from sqlalchemy.engine import Engine
 
 from akhbar.models import Article, Source
-from akhbar.search.index import IndexDoc, index_doc, source_facet
+from akhbar.search.index import IndexDoc, index_doc, section_facet, source_facet
 from akhbar.search.query import SearchHit, SearchPage, SearchQuery
 from akhbar.storage import schema as s
 from akhbar.storage.base import Page, PollResult, Storage, StoryRecord, Tag, TrendingTag
@@ -211,7 +212,7 @@ class SQLStorage(Storage):
                 {"sid": article.source_id},
             ).scalar()
             self._index(conn, new_id, index_doc(article.title, article.text, article.tags, source_name, article.lang,
-                                                article.source_id))
+                                                article.source_id, article.section))
         return new_id, True
 
     # -- tag identity ---------------------------------------------------
@@ -1149,7 +1150,8 @@ class SQLStorage(Storage):
                 if not rows:
                     return done
                 for a in rows:
-                    self._index(conn, a.id, index_doc(a.title, a.text, a.tags, a.source_name, a.lang, a.source_id))
+                    self._index(conn, a.id, index_doc(a.title, a.text, a.tags, a.source_name, a.lang, a.source_id,
+                                                       a.section))
             last = rows[-1].id
             done += len(rows)
             if progress:
@@ -1175,6 +1177,7 @@ class SQLiteStorage(SQLStorage):
             cur.close()
 
         super().__init__(engine)
+        self._facet_shares: dict[str, tuple[float, float]] = {}  # token -> (share, when)
 
     # bm25 weights for (title, body, tags, source, facets): facet tokens
     # filter and never rank, so results are those of the plain filter
@@ -1194,38 +1197,93 @@ class SQLiteStorage(SQLStorage):
             {"sid": source_id},
         )
 
+    # A facet filter pays a seek in its posting list per candidate match. For
+    # a facet that holds a large share of the articles (the politics section)
+    # filtering the newest matches afterwards is cheaper and mostly finds
+    # enough; its posting list is intersected only when it did not.
+    FACET_MAX_SHARE = 0.2
+    FACET_SHARE_TTL = 600.0  # seconds: shares move slowly
+
+    def _facet_share(self, conn, token: str) -> float:
+        """The share of indexed articles that hold *token* (fts5vocab reads
+        its posting list: up to ~30 ms at a million), cached for a while."""
+        now = time.monotonic()
+        hit = self._facet_shares.get(token)
+        if hit is not None and now - hit[1] < self.FACET_SHARE_TTL:
+            return hit[0]
+        docs = conn.exec_driver_sql("SELECT doc FROM article_search_vocab WHERE term = ?", (token,)).scalar() or 0
+        total = conn.exec_driver_sql("SELECT max(rowid) FROM article_search").scalar() or 0
+        share = docs / total if total else 0.0
+        self._facet_shares[token] = (share, now)
+        return share
+
+    def _facet_filters(self, conn, q: SearchQuery) -> tuple[list[str], list[str]]:
+        """The query's filters as facet tokens: those to intersect at once and
+        those (large) to intersect only if filtering the newest matches left
+        too few. Intersecting a small facet's posting list finds its newest
+        matches directly, where filtering after the MATCH would widen and
+        re-scan the window. (The SQL conditions stay, as a guard; a source is
+        always a small share of a store worth speeding up.)"""
+        now, later = [], []
+        if q.source_id is not None:
+            now.append(source_facet(q.source_id))
+        if q.section:
+            token = section_facet(q.section)
+            (now if self._facet_share(conn, token) <= self.FACET_MAX_SHARE else later).append(token)
+        return now, later
+
+    @staticmethod
+    def _with_facets(match: str, tokens: list[str]) -> str:
+        if not tokens:
+            return match
+        # quoted like every phrase: a section comes from the request
+        return f"({match}) AND {{facets}} : (" + " AND ".join('"' + t.replace('"', '""') + '"' for t in tokens) + ")"
+
     def _search_ids(self, conn, parsed, q: SearchQuery, now: datetime, limit: int, title_only: bool = False):
         from akhbar.text.analyze import to_fts5_match
 
-        match = to_fts5_match(parsed, "title" if title_only else None)
-        if not match:
+        words = to_fts5_match(parsed, "title" if title_only else None)
+        if not words:
             return []
-        if q.source_id is not None:
-            # One source is a small share of any word's matches: intersecting
-            # its facet's posting list finds its newest matches directly, where
-            # filtering after the MATCH would widen and re-scan the window.
-            match = f'({match}) AND {{facets}} : "{source_facet(q.source_id)}"'
+        tokens, later = self._facet_filters(conn, q)
+        match = self._with_facets(words, tokens)
         where, params = self._filters(q)
-        params.update(match=match, now=now.replace(tzinfo=None).isoformat(sep=" "), rw=self.RECENCY_WEIGHT,
+        params.update(now=now.replace(tzinfo=None).isoformat(sep=" "), rw=self.RECENCY_WEIGHT,
                       half=self.RECENCY_HALF_DAYS, limit=limit)
         # bm25() is negative (lower is better); the recency factor (> 1 for
         # fresh articles) makes fresh matches more negative, i.e. better.
         score = f"c.rank * (1 + :rw / (1 + (julianday(:now) - julianday(a.published_at)) / :half))"
         window = self.SEARCH_WINDOW
-        total = None
+        total = None  # how many articles match, once known
         while True:
+            if total is None:
+                # FTS5 walks its posting lists backwards (the newest first,
+                # below) 3-4 times slower than forwards: a forward pass of at
+                # most window + 1 tells whether the newest-first walk is
+                # needed at all. Specific queries (a headline's words) have
+                # fewer matches than the window, and all of them are scored.
+                n = len(conn.execute(text("SELECT rowid FROM article_search WHERE article_search MATCH :match"
+                                          " LIMIT :n"), {"match": match, "n": window + 1}).all())
+                total = n if n <= window else None
             # Scoring every match of a common word costs O(matches): only the
             # newest `window` matches (highest rowid: ingest follows time)
             # are scored, which is all of them for any specific query. The
-            # window widens when filters leave too few.
+            # window widens when filters leave too few. The articles' part
+            # is read from an index that holds it (the rows' text and html
+            # would be read too).
+            newest = "" if total is not None and total <= window else " ORDER BY rowid DESC LIMIT :window"
             sql = text(
                 f"SELECT a.id, {score} AS score FROM ("
-                f"SELECT rowid AS id, {self.BM25} AS rank FROM article_search WHERE article_search MATCH :match"
-                " ORDER BY rowid DESC LIMIT :window"
-                f") c JOIN articles a ON a.id = c.id WHERE 1=1{where} ORDER BY score LIMIT :limit"
+                f"SELECT rowid AS id, {self.BM25} AS rank FROM article_search WHERE article_search MATCH :match{newest}"
+                f") c JOIN articles a INDEXED BY ix_articles_search_cover ON a.id = c.id"
+                f" WHERE 1=1{where} ORDER BY score, a.id DESC LIMIT :limit"  # ties: newest first, either walk
             )
-            rows = conn.execute(sql, {**params, "window": window}).all()
+            rows = conn.execute(sql, {**params, "match": match, "window": window}).all()
             if len(rows) < limit and where:
+                if later:  # a large facet left too few: intersect it after all
+                    tokens, later, total = tokens + later, [], None
+                    match = self._with_facets(words, tokens)
+                    continue
                 if total is None:
                     total = conn.execute(
                         text("SELECT count(*) FROM article_search WHERE article_search MATCH :match"), {"match": match}
@@ -1266,26 +1324,34 @@ class PostgresStorage(SQLStorage):
         where, params = self._filters(q)
         params.update(q=tsq, now=now.replace(tzinfo=None), rw=self.RECENCY_WEIGHT, half=self.RECENCY_HALF_DAYS,
                       limit=limit)
-        in_source = ("" if q.source_id is None else
-                     " AND article_id IN (SELECT id FROM articles WHERE source_id = :source_id)")
+        # A source's newest matches, as SQLite's facet tokens give; a section
+        # (often a large share) filters the newest matches afterwards, and
+        # its own newest matches are asked for only when that left too few.
+        in_source = " AND article_id IN (SELECT id FROM articles WHERE source_id = :source_id)"
+        in_section = " AND article_id IN (SELECT id FROM articles WHERE section = :section)"
+        in_filters = in_source if q.source_id is not None else ""
+        later = bool(q.section)
         window = self.SEARCH_WINDOW
         total = None
         while True:
-            # as on SQLite: only the newest `window` matches (of the source,
-            # when one is asked for) are ranked
+            # as on SQLite: only the newest `window` matches (of the source
+            # and section, when asked for) are ranked
             sql = text(
                 "SELECT a.id, ts_rank_cd(c.vector, to_tsquery('simple', :q), 1)"
                 " * (1 + :rw / (1 + EXTRACT(EPOCH FROM (CAST(:now AS timestamp) - a.published_at)) / 86400.0 / :half)) AS score"
-                f" FROM (SELECT article_id, vector FROM article_search WHERE vector @@ to_tsquery('simple', :q){in_source}"
+                f" FROM (SELECT article_id, vector FROM article_search WHERE vector @@ to_tsquery('simple', :q){in_filters}"
                 " ORDER BY article_id DESC LIMIT :window) c JOIN articles a ON a.id = c.article_id"
                 f" WHERE TRUE{where} ORDER BY score DESC, a.id DESC LIMIT :limit"
             )
             rows = conn.execute(sql, {**params, "window": window}).all()
             if len(rows) < limit and where:
+                if later:
+                    in_filters, later, total = in_filters + in_section, False, None
+                    continue
                 if total is None:
                     total = conn.execute(
-                        text(f"SELECT count(*) FROM article_search WHERE vector @@ to_tsquery('simple', :q){in_source}"),
-                        {"q": tsq, "source_id": q.source_id},
+                        text(f"SELECT count(*) FROM article_search WHERE vector @@ to_tsquery('simple', :q){in_filters}"),
+                        {"q": tsq, "source_id": q.source_id, "section": q.section},
                     ).scalar()
                 if total > window and window < self.SEARCH_WINDOW_MAX:
                     window *= 8
