@@ -227,12 +227,15 @@ class Crawler:
     async def _record(self, source: Source, result: PollResult, interval: float | None = None) -> None:
         """Store the poll's outcome; a healthy source is polled again after
         *interval* (while WebSub pushes arrive) or its adaptive interval."""
+        await asyncio.to_thread(self._record_sync, source, result, interval)
+
+    def _record_sync(self, source: Source, result: PollResult, interval: float | None) -> None:
+        # one thread hop for both storage calls (a poll answered 304 makes no others)
         if result.ok:
             if interval is None and self.settings.poll_adaptive:
-                recent = await asyncio.to_thread(self.storage.recent_published, source.id)
-                interval = adaptive_interval(self.settings, recent)
+                interval = adaptive_interval(self.settings, self.storage.recent_published(source.id))
             result.next_poll_at = next_poll(self.settings, 0, interval=interval)
-        await asyncio.to_thread(self.storage.record_poll, source.id, result)
+        self.storage.record_poll(source.id, result)
 
     async def run_forever(self, *, tick: float = 30.0, stop: asyncio.Event | None = None) -> None:
         """Poll sources as they fall due until *stop* is set."""

@@ -132,7 +132,7 @@ class StoryGrouper:
         """File the stored articles that have no story, oldest first; return how
         many. *before_batch* (if given) is called before each batch and may
         return False to stop (the grouping consumer renews its lock there)."""
-        engine = self.engine
+        engine = None  # the window is restored only when there is something to file
         done = 0
         while limit is None or done < limit:
             want = self.BATCH if limit is None else min(self.BATCH, limit - done)
@@ -144,6 +144,8 @@ class StoryGrouper:
                 break
             if before_batch is not None and before_batch() is False:
                 break
+            if engine is None:
+                engine = self.engine
             with self._lock:
                 n = self._file(engine, pending) if len(pending) > 1 else int(self._try_one(engine, pending[0]))
             done += n
