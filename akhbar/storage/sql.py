@@ -1240,13 +1240,13 @@ class SQLiteStorage(SQLStorage):
         matches directly, where filtering after the MATCH would widen and
         re-scan the window. (The SQL conditions stay, as a guard; a source is
         always a small share of a store worth speeding up.)"""
-        now, later = [], []
+        first, later = [], []
         if q.source_id is not None:
-            now.append(source_facet(q.source_id))
+            first.append(source_facet(q.source_id))
         if q.section:
             token = section_facet(q.section)
-            (now if self._facet_share(conn, token) <= self.FACET_MAX_SHARE else later).append(token)
-        return now, later
+            (first if self._facet_share(conn, token) <= self.FACET_MAX_SHARE else later).append(token)
+        return first, later
 
     @staticmethod
     def _with_facets(match: str, tokens: list[str]) -> str:
