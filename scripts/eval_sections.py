@@ -190,12 +190,18 @@ NO_TEST = False  # --no-test: gold test articles stay out of training but are no
 RELABEL: dict[str, float] = {}  # --relabel-world rule for the "relabel" method (set by main)
 
 
-def ours_fit_predict(docs, feats, labels, train_idx, test_idx, clean, log, use_checked=False, relabel=None):
+def training_side(docs, labels, train_idx, use_checked=False):
+    """What a split lets the model learn from: the labels of its training
+    side (None elsewhere) and the hand-checked articles among them only."""
     lab = [None] * len(docs)
     for i in train_idx:
         lab[i] = labels[i]
-    # only checked articles on the training side of the split count as checked
     checked = {docs[i].docno for i in train_idx if docs[i].docno in CHECKED} if use_checked else set()
+    return lab, checked
+
+
+def ours_fit_predict(docs, feats, labels, train_idx, test_idx, clean, log, use_checked=False, relabel=None):
+    lab, checked = training_side(docs, labels, train_idx, use_checked)
     model, report = ts.train_model(docs, feats, lab, clean=clean, log=log,
                                    meta={"analyzer": ANALYZER, "max_words": 400},
                                    checked=checked, checked_weight=CHECKED_WEIGHT,
