@@ -73,32 +73,45 @@ def test_0003_rekeys_tags_and_merges_spellings_that_now_collide(tmp_path):
         assert [tuple(r) for r in rows] == [(1, 1), (2, 1), (3, 1), (3, 3)]
 
 
-def test_0010_files_every_indexed_article_under_its_source(tmp_path):
-    """0010 rebuilds SQLite's search index with a facets column: the terms
-    are copied as they were, and a source filter then finds the articles."""
+def _old_store(path, revision: str, arts, facets=None) -> str:
+    """A SQLite store at *revision* holding sources 1 and 2 and the articles
+    *arts* ((id, source, section)), each indexed with the term حكوم, body
+    "body<id>" and, when given, facets(source) in the facets column."""
     from datetime import datetime, timezone
 
     from sqlalchemy import create_engine, text
 
-    from akhbar.search import SearchQuery
-    from akhbar.search.index import source_facet
-
-    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
-    upgrade(engine, "0009")
+    url = f"sqlite:///{path}"
+    engine = create_engine(url)
+    upgrade(engine, revision)
     now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
     with engine.begin() as conn:
         for sid in (1, 2):
             conn.execute(text("INSERT INTO sources (id, url, name, status, error_count, created_at) "
                               "VALUES (:i, :u, 'n', 'active', 0, '2025-01-01 00:00:00')"), {"i": sid, "u": f"https://{sid}.example/f"})
-        for i, sid in ((1, 1), (2, 2), (3, 1)):
+        for i, sid, sec in arts:
             conn.execute(text(
                 "INSERT INTO articles (id, source_id, url, url_key, title, summary, text, html, published_at,"
-                " fetched_at, content_hash, extracted) VALUES (:i, :s, :u, :u, 't', '', '', '', :now, :now, '', 0)"),
-                {"i": i, "s": sid, "u": f"a.example/{i}", "now": now})
-            conn.execute(text("INSERT INTO article_search(rowid, title, body, tags, source) VALUES (:i, 'حكوم', :b, '', 'n')"),
-                         {"i": i, "b": f"body{i}"})
+                " fetched_at, content_hash, extracted, section) VALUES (:i, :s, :u, :u, 't', '', '', '', :now, :now, '', 0, :sec)"),
+                {"i": i, "s": sid, "u": f"a.example/{i}", "now": now, "sec": sec})
+            if facets is None:
+                conn.execute(text("INSERT INTO article_search(rowid, title, body, tags, source) VALUES (:i, 'حكوم', :b, '', 'n')"),
+                             {"i": i, "b": f"body{i}"})
+            else:
+                conn.execute(text("INSERT INTO article_search(rowid, title, body, tags, source, facets)"
+                                  " VALUES (:i, 'حكوم', :b, '', 'n', :f)"), {"i": i, "b": f"body{i}", "f": facets(sid)})
     engine.dispose()
-    store = open_storage(f"sqlite:///{tmp_path / 'old.db'}")  # upgrades to head
+    return url
+
+
+def test_0010_files_every_indexed_article_under_its_source(tmp_path):
+    """0010 rebuilds SQLite's search index with a facets column: the terms
+    are copied as they were, and a source filter then finds the articles."""
+    from akhbar.search import SearchQuery
+    from akhbar.search.index import source_facet
+
+    url = _old_store(tmp_path / "old.db", "0009", ((1, 1, None), (2, 2, None), (3, 1, None)))
+    store = open_storage(url)  # upgrades to head
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT rowid, body, facets FROM article_search ORDER BY rowid").all()
     assert [tuple(r) for r in rows] == [(1, "body1", source_facet(1)), (2, "body2", source_facet(2)),
@@ -110,32 +123,15 @@ def test_0010_files_every_indexed_article_under_its_source(tmp_path):
 def test_0011_files_every_indexed_article_under_its_section(tmp_path):
     """0011 adds each article's section token to SQLite's facets column
     (the string facet_tokens() makes); its downgrade takes them out again."""
-    from datetime import datetime, timezone
-
     from alembic import command
-    from sqlalchemy import create_engine, text
+    from sqlalchemy import create_engine
 
     from akhbar.search import SearchQuery
     from akhbar.search.index import facet_tokens
     from akhbar.storage.migrate import alembic_config
 
-    url = f"sqlite:///{tmp_path / 'old.db'}"
-    engine = create_engine(url)
-    upgrade(engine, "0010")
-    now = datetime.now(timezone.utc).replace(tzinfo=None).isoformat(sep=" ")
     arts = ((1, 1, "politics"), (2, 2, "health"), (3, 1, None), (4, 2, ""))
-    with engine.begin() as conn:
-        for sid in (1, 2):
-            conn.execute(text("INSERT INTO sources (id, url, name, status, error_count, created_at) "
-                              "VALUES (:i, :u, 'n', 'active', 0, '2025-01-01 00:00:00')"), {"i": sid, "u": f"https://{sid}.example/f"})
-        for i, sid, sec in arts:
-            conn.execute(text(
-                "INSERT INTO articles (id, source_id, url, url_key, title, summary, text, html, published_at,"
-                " fetched_at, content_hash, extracted, section) VALUES (:i, :s, :u, :u, 't', '', '', '', :now, :now, '', 0, :sec)"),
-                {"i": i, "s": sid, "u": f"a.example/{i}", "now": now, "sec": sec})
-            conn.execute(text("INSERT INTO article_search(rowid, title, body, tags, source, facets)"
-                              " VALUES (:i, 'حكوم', :b, '', 'n', :f)"), {"i": i, "b": f"body{i}", "f": facet_tokens(sid)})
-    engine.dispose()
+    url = _old_store(tmp_path / "old.db", "0010", arts, facets=facet_tokens)
     store = open_storage(url)  # upgrades to head
     with store.engine.connect() as conn:
         rows = conn.exec_driver_sql("SELECT rowid, body, facets FROM article_search ORDER BY rowid").all()

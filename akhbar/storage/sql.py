@@ -139,29 +139,25 @@ class SQLStorage(Storage):
         # Built once (with bind parameters): per call, building the UPDATE cost
         # more CPU than SQLite spent running it (scripts/bench.py, section poll).
         c = s.sources.c
-        if result.ok:
-            stmt = self._q("poll_ok", lambda: s.sources.update().where(c.id == bindparam("sid")).values(
+
+        def update(**values):
+            return s.sources.update().where(c.id == bindparam("sid")).values(
                 last_polled_at=bindparam("now", type_=c.last_polled_at.type),
                 last_status=bindparam("p_status", type_=c.last_status.type),
-                next_poll_at=bindparam("next", type_=c.next_poll_at.type),
-                last_ok_at=bindparam("now", type_=c.last_ok_at.type),
-                last_error=None, error_count=0,
+                next_poll_at=bindparam("next", type_=c.next_poll_at.type), **values)
+
+        params = dict(sid=source_id, now=_now(), p_status=result.status, next=result.next_poll_at)
+        if result.ok:
+            stmt = self._q("poll_ok", lambda: update(
+                last_ok_at=bindparam("now", type_=c.last_ok_at.type), last_error=None, error_count=0,
                 # keep validators from a 304 answer that omitted them
                 etag=func.coalesce(bindparam("etag", type_=c.etag.type), c.etag),
-                last_modified=func.coalesce(bindparam("lm", type_=c.last_modified.type), c.last_modified),
-            ))
-            params = dict(sid=source_id, now=_now(), p_status=result.status, next=result.next_poll_at,
-                          etag=result.etag, lm=result.last_modified)
+                last_modified=func.coalesce(bindparam("lm", type_=c.last_modified.type), c.last_modified)))
+            params.update(etag=result.etag, lm=result.last_modified)
         else:
-            stmt = self._q("poll_failed", lambda: s.sources.update().where(c.id == bindparam("sid")).values(
-                last_polled_at=bindparam("now", type_=c.last_polled_at.type),
-                last_status=bindparam("p_status", type_=c.last_status.type),
-                next_poll_at=bindparam("next", type_=c.next_poll_at.type),
-                last_error=bindparam("p_error", type_=c.last_error.type),
-                error_count=c.error_count + 1,
-            ))
-            params = dict(sid=source_id, now=_now(), p_status=result.status, next=result.next_poll_at,
-                          p_error=result.error)
+            stmt = self._q("poll_failed", lambda: update(
+                last_error=bindparam("p_error", type_=c.last_error.type), error_count=c.error_count + 1))
+            params.update(p_error=result.error)
         with self.engine.begin() as conn:
             conn.execute(stmt, params)
 
@@ -1296,7 +1292,9 @@ class SQLiteStorage(SQLStorage):
             )
             rows = conn.execute(sql, {**params, "match": match, "window": window}).all()
             if len(rows) < limit and where:
-                if later:  # a large facet left too few: intersect it after all
+                if later and (total is None or total > window):
+                    # a large facet left too few of the newest matches (when
+                    # every match was scored, the few are all there is)
                     tokens, later, total = tokens + later, [], None
                     match = self._with_facets(words, tokens)
                     continue
