@@ -221,3 +221,39 @@ def test_no_query_reaches_the_source_facet_tokens(tmp_path):
         filtered = store.search(SearchQuery(text="الحكومة", **kw)).hits
         assert [h.article.id for h in filtered] == [h.article.id for h in plain]
         assert [h.score for h in filtered] == pytest.approx([h.score for h in plain], rel=1e-9)
+
+
+def test_long_queries_scored_at_once_rank_as_when_counted_first(store):
+    """SQLite scores a query of many words at once, forwards, where a short
+    one is counted first: the same articles in the same order either way,
+    whether the matches fit in the window or not, with or without filters."""
+    if not hasattr(store, "SCORE_AT_ONCE_GROUPS"):
+        pytest.skip("SQLite's search path")
+    a = store.add_source(Source(url="https://a.example/feed", name="a"))
+    b = store.add_source(Source(url="https://b.example/feed", name="b"))
+    now = datetime.now(timezone.utc)
+    ids = []
+    for i in range(8):
+        ids.append(store.save_article(Article(
+            url=f"https://x.example/{i}", url_key=f"x.example/{i}", title="الحكومة تعلن خطة لدعم الاقتصاد",
+            text="أعلنت الحكومة خطة الاقتصاد. " * (1 + i % 3), source_id=(a if i % 2 else b).id, lang="ar",
+            section="health" if i == 1 else "politics", published=now - timedelta(days=8 - i)))[0])
+    query = "الحكومة تعلن خطة الاقتصاد"
+    cases = [{}, {"section": "health"}, {"section": "sports"}, {"source_id": a.id}, {"lang": "en"},
+             {"since": now - timedelta(days=3)}]
+
+    def ranked(**kw):
+        return [(h.article.id, round(h.score, 6)) for h in store.search(SearchQuery(text=query, **kw)).hits]
+
+    for window in (1000, 2):
+        store.SEARCH_WINDOW = store.SEARCH_WINDOW_MAX = window
+        for kw in cases:
+            store.SCORE_AT_ONCE_GROUPS = 99  # counted first
+            counted = ranked(**kw)
+            store.SCORE_AT_ONCE_GROUPS = 1
+            assert ranked(**kw) == counted, (window, kw)
+    # with a window of 2, only the two newest matches are ranked
+    assert sorted(i for i, _ in ranked()) == sorted(ids[-2:])
+    store.SEARCH_WINDOW = store.SEARCH_WINDOW_MAX = 1000
+    assert len(ranked()) == 8 and ranked(section="health") == [(ids[1], ranked(section="health")[0][1])]
+    assert ranked(lang="en") == [] and ranked(section="sports") == []

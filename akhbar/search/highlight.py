@@ -4,7 +4,6 @@
 from __future__ import annotations
 
 import re
-from functools import lru_cache
 from html import escape
 
 from akhbar.text.analyze import analyze
@@ -16,9 +15,25 @@ _WORD_RE = re.compile(r"[\w\u0610-\u061a\u064b-\u065f\u0670\u06d6-\u06ed\u0640']
 SCAN_CHARS = 2000  # the lead is where a reader looks for the match
 
 
-@lru_cache(maxsize=200_000)
-def _word_terms(word: str, lang: str) -> frozenset[str]:
-    return frozenset(analyze(word, lang))
+# analysed words, per language: a plain dict (a search looks up a few
+# thousand words), emptied when full
+_TERMS: dict[str, dict[str, frozenset[str]]] = {}
+MAX_CACHED_WORDS = 200_000
+
+
+def _matching(words: set[str], terms: set[str], lang: str) -> set[str]:
+    """Those of *words* that analyse to one of *terms*."""
+    cache = _TERMS.setdefault(lang, {})
+    found = set()
+    for w in words:
+        ts = cache.get(w)
+        if ts is None:
+            if len(cache) >= MAX_CACHED_WORDS:
+                cache.clear()
+            ts = cache[w] = frozenset(analyze(w, lang))
+        if not ts.isdisjoint(terms):
+            found.add(w)
+    return found
 
 
 def highlight(text: str, terms: set[str], lang: str | None, width: int = 240) -> str:
@@ -29,9 +44,18 @@ def highlight(text: str, terms: set[str], lang: str | None, width: int = 240) ->
         return ""
     spans = []
     if terms:
-        for m in _WORD_RE.finditer(text):
-            if _word_terms(m.group(0), lang or "ar") & terms:
-                spans.append((m.start(), m.end()))
+        # Each distinct word is analysed (or looked up) once, and only the
+        # matching ones are then found: a search highlights twenty leads of
+        # a few hundred words. A match is a whole word: bounded by
+        # characters that are not word characters.
+        for w in _matching(set(_WORD_RE.findall(text)), terms, lang or "ar"):
+            at = text.find(w)
+            while at >= 0:
+                end = at + len(w)
+                if not (at and _WORD_RE.match(text, at - 1)) and not _WORD_RE.match(text, end):
+                    spans.append((at, end))
+                at = text.find(w, end)
+        spans.sort()
     start = 0
     if spans:
         # the window (of `width` chars) that covers the most matches

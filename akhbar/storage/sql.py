@@ -1215,6 +1215,11 @@ class SQLiteStorage(SQLStorage):
     # enough; its posting list is intersected only when it did not.
     FACET_MAX_SHARE = 0.2
     FACET_SHARE_TTL = 600.0  # seconds: shares move slowly
+    # From this many words on, a query is scored forwards at once (all its
+    # matches, if they fit in the window) rather than counted first: at a
+    # million articles a query of 4+ words exceeds the window about one
+    # time in ten, and counting first cost more than the rare wasted pass.
+    SCORE_AT_ONCE_GROUPS = 4
 
     def _facet_share(self, conn, token: str) -> float:
         """The share of indexed articles that hold *token* (fts5vocab reads
@@ -1265,37 +1270,56 @@ class SQLiteStorage(SQLStorage):
         # bm25() is negative (lower is better); the recency factor (> 1 for
         # fresh articles) makes fresh matches more negative, i.e. better.
         score = f"c.rank * (1 + :rw / (1 + (julianday(:now) - julianday(a.published_at)) / :half))"
+        ranked = (f"SELECT a.id, {score} AS score FROM c JOIN articles a INDEXED BY ix_articles_search_cover"
+                  f" ON a.id = c.id WHERE 1=1{where} ORDER BY score, a.id DESC LIMIT :limit")  # ties: newest first
         window = self.SEARCH_WINDOW
         total = None  # how many articles match, once known
+        over = False  # more than `window` articles match
+        # A query of many words mostly matches fewer articles than the
+        # window; those are scored at once, forwards (see below), instead of
+        # being counted first, which walks the same posting lists twice.
+        at_once = len(parsed.groups) >= self.SCORE_AT_ONCE_GROUPS
         while True:
-            if total is None:
-                # FTS5 walks its posting lists backwards (the newest first,
-                # below) 3-4 times slower than forwards: a forward pass of at
-                # most window + 1 tells whether the newest-first walk is
-                # needed at all. Specific queries (a headline's words) have
-                # fewer matches than the window, and all of them are scored.
-                n = len(conn.execute(text("SELECT rowid FROM article_search WHERE article_search MATCH :match"
-                                          " LIMIT :n"), {"match": match, "n": window + 1}).all())
-                total = n if n <= window else None
-            # Scoring every match of a common word costs O(matches): only the
-            # newest `window` matches (highest rowid: ingest follows time)
-            # are scored, which is all of them for any specific query. The
-            # window widens when filters leave too few. The articles' part
-            # is read from an index that holds it (the rows' text and html
-            # would be read too).
-            newest = "" if total is not None and total <= window else " ORDER BY rowid DESC LIMIT :window"
-            sql = text(
-                f"SELECT a.id, {score} AS score FROM ("
-                f"SELECT rowid AS id, {self.BM25} AS rank FROM article_search WHERE article_search MATCH :match{newest}"
-                f") c JOIN articles a INDEXED BY ix_articles_search_cover ON a.id = c.id"
-                f" WHERE 1=1{where} ORDER BY score, a.id DESC LIMIT :limit"  # ties: newest first, either walk
-            )
-            rows = conn.execute(sql, {**params, "match": match, "window": window}).all()
+            # (The articles' part is read from an index that holds it: the
+            # rows' text and html would be read too.)
+            rows = None
+            if at_once:
+                at_once = False
+                # one row (id NULL) even when the filters keep none: the
+                # count (of the matches scored, not of those kept) says
+                # whether that is the answer
+                first = conn.execute(text(
+                    f"WITH c AS MATERIALIZED (SELECT rowid AS id, {self.BM25} AS rank FROM article_search"
+                    f" WHERE article_search MATCH :match LIMIT :over) SELECT r.id, r.score, (SELECT count(*) FROM c)"
+                    f" FROM (SELECT 1) LEFT JOIN ({ranked}) r ORDER BY r.score, r.id DESC"
+                ), {**params, "match": match, "over": window + 1}).all()
+                if first[0][2] <= window:
+                    rows, total = [r for r in first if r[0] is not None], first[0][2]  # every match was scored
+                else:
+                    over = True  # too many: the newest are scored below
+            if rows is None:
+                if total is None and not over:
+                    # FTS5 walks its posting lists backwards (the newest
+                    # first, below) 3-4 times slower than forwards: a forward
+                    # pass of at most window + 1 tells whether the
+                    # newest-first walk is needed at all.
+                    n = len(conn.execute(text("SELECT rowid FROM article_search WHERE article_search MATCH :match"
+                                              " LIMIT :n"), {"match": match, "n": window + 1}).all())
+                    total, over = (n, False) if n <= window else (None, True)
+                # Scoring every match of a common word costs O(matches):
+                # only the newest `window` matches (highest rowid: ingest
+                # follows time) are scored, which is all of them for any
+                # specific query. The window widens when filters leave too few.
+                newest = "" if total is not None and total <= window else " ORDER BY rowid DESC LIMIT :window"
+                rows = conn.execute(text(
+                    f"WITH c AS (SELECT rowid AS id, {self.BM25} AS rank FROM article_search"
+                    f" WHERE article_search MATCH :match{newest}) " + ranked
+                ), {**params, "match": match, "window": window}).all()
             if len(rows) < limit and where:
                 if later and (total is None or total > window):
                     # a large facet left too few of the newest matches (when
                     # every match was scored, the few are all there is)
-                    tokens, later, total = tokens + later, [], None
+                    tokens, later, total, over = tokens + later, [], None, False
                     match = self._with_facets(words, tokens)
                     continue
                 if total is None:
