@@ -467,10 +467,9 @@ RELIEF = [
 ]
 
 
-def _follow_up_case(cfg: ClusterConfig, dated: bool = True, relief: int = 2, grows: str = "relief", copies=()):
-    """The eruption story (4 reports, hours 0-20, and wire copies of them
-    dated at the hours *copies*) and a relief story opened at hour 22
-    ("st-b"), then one article at hour 23 that joins the relief story
+def _follow_up_case(cfg: ClusterConfig, dated: bool = True, relief: int = 2, grows: str = "relief"):
+    """The eruption story (4 reports, hours 0-20) and a relief story opened at
+    hour 22 ("st-b"), then one article at hour 23 that joins the relief story
     (grows="relief") or the eruption story (grows="eruption"); the relief
     story then holds *relief* reports. Undated: every article has one date,
     as in the AllSides and ECB+ streams. Returns the engine, the eruption
@@ -490,7 +489,6 @@ def _follow_up_case(cfg: ClusterConfig, dated: bool = True, relief: int = 2, gro
     a = eng._new_story(eng._prepare(StoryDoc("a0", at(0), *ERUPTION[0], lang="en")))
     for i, h in enumerate((1, 2, 20), 1):
         eng._attach(eng._prepare(StoryDoc(f"a{i}", at(h), *ERUPTION[i], lang="en")), a)
-    _copies(eng, a, copies, at)
     b = eng._new_story(eng._prepare(StoryDoc("b0", at(22), *RELIEF[0], lang="en")), "st-b")
     for i in range(1, relief - (grows == "relief")):
         eng._attach(eng._prepare(StoryDoc(f"b{i}", at(22), *RELIEF[i], lang="en")), b)
@@ -500,13 +498,6 @@ def _follow_up_case(cfg: ClusterConfig, dated: bool = True, relief: int = 2, gro
     if "st-b" in eng.stories:
         p = eng._centre_probability(eng._story_as_doc(b, "en"), b, eng.story(a.id))
     return eng, a.id, got, p
-
-
-def _copies(eng: StoryEngine, st, hours, at) -> None:
-    """Wire copies of the eruption reports filed into *st* at *hours*: they
-    make the story busy then without moving its centre."""
-    for k, h in enumerate(hours):
-        eng._attach(eng._prepare(StoryDoc(f"c{k}", at(h), *ERUPTION[k % 4], lang="en")), st, dup_of=f"a{k % 4}")
 
 
 def _follow_up_cfg(**kw) -> ClusterConfig:
@@ -542,63 +533,6 @@ def test_follow_up_merge_needs_time_order_and_a_smaller_cluster(case):
     assert got.story_id == "st-b" and got.merged == []
     assert eng.resolve("st-b") == "st-b" and eng.story_of("a0") == a != "st-b"
     assert eng.story("st-b").size == relief
-
-
-# four copies: quiet, early in the story; breaking, with the report of hour
-# 20 five articles in the 12 hours before the relief story opens (hour 22)
-QUIET, BREAKING = (3, 4, 5, 6), (15, 16, 17, 18)
-
-
-@pytest.mark.parametrize("copies", [QUIET, BREAKING])
-def test_follow_up_merge_also_folds_a_cluster_opened_while_an_old_story_breaks(copies):
-    """A story open longer than window_hours (the Douma attack before the
-    strikes) still takes its follow-up cluster when it was breaking as that
-    cluster opened; a quiet one does not."""
-    # opened 22 h after the eruption story, past a 21 h window; the lower
-    # join threshold off, so that only the follow-up rule can merge
-    kw = dict(window_hours=21.0, burst_threshold=ClusterConfig().threshold)
-    assert (ClusterConfig().burst_members, ClusterConfig().burst_hours) == (5, 12.0)
-    p = _follow_up_case(_follow_up_cfg(follow_up_merge_threshold=1.01, **kw), copies=copies)[3]
-    assert 0.5 <= p < ClusterConfig().story_merge_threshold  # the score alone would merge
-    eng, a, got, _ = _follow_up_case(_follow_up_cfg(**kw), copies=copies)
-    if copies == BREAKING:
-        assert got.story_id == a and got.merged == ["st-b"] and eng.story_of("b0") == a
-    else:
-        assert got.story_id == "st-b" and got.merged == [] and eng.story_of("b0") == "st-b"
-    # burst_members 0: the opening time alone decides, as before
-    eng, a, got, _ = _follow_up_case(_follow_up_cfg(burst_members=0, **kw), copies=copies)
-    assert got.story_id == "st-b" and got.merged == []
-
-
-@pytest.mark.parametrize("case", ["quiet", "breaking", "undated", "off"])
-def test_an_article_joins_a_breaking_story_from_the_lower_burst_threshold(case):
-    """Below the threshold, an article joins its best candidate only while
-    that story is breaking (burst_members articles in the burst_hours before
-    it, strictly: never on an undated stream)."""
-    from datetime import datetime, timezone
-
-    t0 = datetime(2018, 3, 20, 6, tzinfo=timezone.utc)
-    dated = case != "undated"
-
-    def at(h):
-        return t0 + timedelta(hours=h) if dated else t0
-
-    cfg = ClusterConfig(use_embeddings=False, burst_threshold=0.1, burst_members=0 if case == "off" else 5)
-    eng = StoryEngine(cfg)
-    for i in range(30):  # background, so that the event's words are rare
-        eng.observe(f"market report {i} shares bonds currency", "traders said prices moved", "en", t0)
-    a = eng._new_story(eng._prepare(StoryDoc("a0", at(0), *ERUPTION[0], lang="en")))
-    for i, h in enumerate((1, 2, 20), 1):
-        eng._attach(eng._prepare(StoryDoc(f"a{i}", at(h), *ERUPTION[i], lang="en")), a)
-    _copies(eng, a, QUIET if case == "quiet" else BREAKING, at)
-    got = eng.add(StoryDoc("d", at(22), "Kagoshima airport stays shut",
-                           "Kagoshima airport stayed shut as ash fell; airlines cancelled flights.", lang="en"))
-    assert cfg.burst_threshold <= got.score < cfg.threshold
-    if case == "breaking":
-        assert got.story_id == a.id and not got.is_new_story
-    else:
-        assert got.is_new_story and got.story_id != a.id
-    assert ClusterConfig().burst_threshold < ClusterConfig().threshold
 
 
 def test_follow_up_merge_is_on_by_default_and_can_be_switched_off():

@@ -32,9 +32,7 @@ How an article is placed
    centroid and closest member, entity/hashtag overlap, and the time gap. The weights were fitted on the dev parts of
    the gold sets (scripts/eval_stories.py). A story with no article in the
    new article's language is judged on the embeddings and time only
-   (cross-lingual rule). The best candidate above the threshold wins; a
-   story that is breaking (burst_members articles in the last burst_hours)
-   is joined from the lower burst_threshold.
+   (cross-lingual rule). The best candidate above the threshold wins.
 4. When the new article also ties a second story strongly, or when the
    story it joined now matches another live story as a whole (its centre
    scored as one article, p >= story_merge_threshold), the two stories are
@@ -42,7 +40,7 @@ How an article is placed
    of it (reported in ``Assignment.merged``). A looser rule
    (follow_up_merge_threshold) merges the same way a
    "follow-up cluster": a story opened after the other, within window_hours
-   of it or while it was breaking, at most half its size (follow_up_size_ratio), whose centre scores
+   of it, at most half its size (follow_up_size_ratio), whose centre scores
    p >= follow_up_merge_threshold against it; time order is what tells
    reactions opened apart from another event of the same topic, so it never
    fires on undated streams (all articles of one date).
@@ -59,7 +57,7 @@ import hashlib
 import heapq
 import math
 import re
-from bisect import bisect_left, insort
+from bisect import insort
 from collections import Counter
 from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
@@ -203,26 +201,6 @@ class ClusterConfig:
     # -> 0.760, UCI 0.712 -> 0.721, AllSides and ECB+ unchanged.
     follow_up_merge_threshold: float = 0.5
     follow_up_size_ratio: float = 0.5
-    # a "breaking" story: at least burst_members of its articles (copies too)
-    # dated in the burst_hours before a given time, strictly before it (so
-    # undated streams, every article of one date, never break; 0: off). A
-    # long-running story that breaks again (the Douma chemical attack, open a
-    # week, then the strikes that answered it: Arabic dev 14-15 April) draws
-    # reactions from every side that score below the threshold against its
-    # centre, diluted by the week before. Two rules use it: the follow-up merge
-    # also folds in a story opened while the older one was breaking (not only
-    # within window_hours of its opening), and an article whose best candidate
-    # is breaking joins it from p >= burst_threshold (>= threshold: off).
-    # Dev parts (2026-11-30), pairwise F1, 12-13 March / 26-27 March / 14-15
-    # April, AllSides, ECB+, UCI: off 0.931 / 0.764 / 0.492, 0.562, 0.804,
-    # 0.825; the follow-up rule alone (any burst_members 3-12, burst_hours
-    # 6-24) 0.931 / 0.764 / 0.650, the rest unchanged; both 0.931 / 0.764 /
-    # 0.804, UCI 0.832. The threshold's gain cascades (each early join makes
-    # the story draw the next): burst_threshold 0.17, burst_members 8 or
-    # burst_hours 6 give 0.728 on 14-15 April, 0.13 costs 26-27 March 0.024.
-    burst_members: int = 5
-    burst_hours: float = 12.0
-    burst_threshold: float = 0.15
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -504,7 +482,7 @@ def _mem_key(m: tuple) -> tuple:
 class Story:
     __slots__ = (
         "id", "first", "last", "created", "members", "lex", "emb_sum", "emb_n", "ents",
-        "memory", "terms", "langs", "sources", "_fc", "_ec", "_me", "_tt", "tref", "stamps",
+        "memory", "terms", "langs", "sources", "_fc", "_ec", "_me", "_tt", "tref",
     )
 
     def __init__(self, sid: str, ts: float):
@@ -527,7 +505,6 @@ class Story:
         self._me = None  # cached matrix of the remembered members' embeddings
         self._tt = None  # cached set of the remembered members' title terms
         self.tref = ts  # time the decayed centroids are expressed at (centroid_half_life_hours)
-        self.stamps: list[float] = []  # every member's date, sorted: how busy the story was when (bursting)
 
     def changed(self) -> None:
         self._fc = {}
@@ -555,12 +532,6 @@ class Story:
     @property
     def size(self) -> int:
         return len(self.members)
-
-    def bursting(self, ts: float, hours: float, n: int) -> bool:
-        """Whether at least *n* members are dated in the *hours* before *ts*
-        (strictly before it)."""
-        s = self.stamps
-        return n > 0 and bisect_left(s, ts) - bisect_left(s, ts - hours * 3600.0) >= n
 
     def emb_centroid(self):
         if self.emb_sum is None or not self.emb_n:
@@ -911,7 +882,7 @@ class StoryClusterer:
             quick = sorted(((self._quick(p, st), i) for i, st in enumerate(cands)), key=lambda x: -x[0])
             cands = [cands[i] for _, i in quick[:k]]
         scored = sorted(((self.probability(self.features(p, st)), st) for st in cands), key=lambda x: -x[0])
-        if scored and self._joins(*scored[0], p.ts):
+        if scored and scored[0][0] >= self.config.threshold:
             prob, st = scored[0]
             merged: list[str] = []
             for prob2, other in scored[1:]:
@@ -928,14 +899,6 @@ class StoryClusterer:
             return Assignment(st.id, False, merged=merged, score=prob)
         st = self._new_story(p)
         return Assignment(st.id, True, score=scored[0][0] if scored else 0.0)
-
-    def _joins(self, prob: float, st: Story, ts: float) -> bool:
-        """Whether an article scoring *prob* against its best candidate *st*
-        joins it: p >= threshold, or p >= burst_threshold if *st* is breaking."""
-        cfg = self.config
-        if prob >= cfg.threshold:
-            return True
-        return prob >= cfg.burst_threshold and st.bursting(ts, cfg.burst_hours, cfg.burst_members)
 
     # -- updates --------------------------------------------------------------
     def _new_story(self, p: _Prepared, sid: str | None = None) -> Story:
@@ -960,7 +923,6 @@ class StoryClusterer:
         })
         st.first = min(st.first, p.ts)
         st.last = max(st.last, p.ts)
-        insort(st.stamps, p.ts)
         st.langs[p.lang] += 1
         if p.doc.source:
             st.sources[p.doc.source] += 1
@@ -1069,17 +1031,13 @@ class StoryClusterer:
     def _follows_up(self, a: Story, b: Story, lang: str, prob: float) -> bool:
         """Whether one of *a* and *b* is a follow-up cluster of the other:
         opened strictly after it (undated streams, where every article has
-        one date, never qualify), within window_hours of it or while it was
-        breaking (``Story.bursting``: a long-running story's new burst), with at most
+        one date, never qualify), within window_hours of it, with at most
         follow_up_size_ratio times its members, and its centre scoring
         p >= follow_up_merge_threshold against it. *prob* is the score of
         *a*'s centre against *b*, reused when *a* is the newer one."""
         cfg = self.config
         old, new = (a, b) if a.created < b.created else (b, a)
-        if not old.created < new.created:
-            return False
-        if new.created > old.created + cfg.window_hours * 3600.0 and not old.bursting(
-                new.created, cfg.burst_hours, cfg.burst_members):
+        if not old.created < new.created <= old.created + cfg.window_hours * 3600.0:
             return False
         if new.size > cfg.follow_up_size_ratio * old.size:
             return False
@@ -1097,7 +1055,6 @@ class StoryClusterer:
         keep.members.extend(gone.members)
         keep.members.sort(key=lambda m: m["date"])
         keep.first, keep.last = min(keep.first, gone.first), max(keep.last, gone.last)
-        keep.stamps = list(heapq.merge(keep.stamps, gone.stamps))
         fk = fg = 1.0
         hl = self.config.centroid_half_life_hours * 3600.0
         if hl > 0:  # express both decayed sums at the later reference time
