@@ -8,21 +8,26 @@ eval/sections_gold_second.jsonl (``second``, ``alt``; second reader) on
 labels match, or either label is in the other reader's ``alt``), per-section
 agreement and the confusion matrix (first reader in rows, second in columns).
 ``--first-in`` keeps only the records whose first label is in the list.
-Standard library only.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import sys
 from collections import Counter
 from collections.abc import Sequence
 from pathlib import Path
 
+from sklearn.metrics import cohen_kappa_score
+
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+from akhbar.sections import TAXONOMY  # noqa: E402
+
 FIRST = ROOT / "eval" / "sections_gold.jsonl"
 SECOND = ROOT / "eval" / "sections_gold_second.jsonl"
-SECTIONS = ["politics", "economy", "sports", "technology", "culture", "society", "health", "misc"]
+SECTIONS = list(TAXONOMY)
 
 
 def raw_agreement(a: Sequence[str], b: Sequence[str]) -> float:
@@ -33,14 +38,12 @@ def raw_agreement(a: Sequence[str], b: Sequence[str]) -> float:
 
 
 def cohen_kappa(a: Sequence[str], b: Sequence[str]) -> float:
-    """Cohen's kappa, (p_o - p_e) / (1 - p_e); 1.0 when both use a single identical label."""
-    po = raw_agreement(a, b)
-    n = len(a)
-    ca, cb = Counter(a), Counter(b)
-    pe = sum(ca[k] * cb[k] for k in ca) / (n * n)
-    if pe == 1.0:
+    """Cohen's kappa; 1.0 when both readers use one and the same label
+    (where scikit-learn's is undefined)."""
+    raw_agreement(a, b)  # the same checks
+    if len(set(a) | set(b)) == 1:
         return 1.0
-    return (po - pe) / (1.0 - pe)
+    return float(cohen_kappa_score(a, b))
 
 
 def lenient_match(first: str, first_alt: Sequence[str], second: str, second_alt: Sequence[str]) -> bool:
